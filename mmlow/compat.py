@@ -1,0 +1,78 @@
+"""Fixes for the pinned stack (torch 2.14, numpy 2.4, mmengine 0.10.7), applied once on import.
+
+Each fix is the narrowest one that works; see ../shared/REFERENCE.md (stack facts) for the
+failures they answer.
+"""
+import os
+
+import numpy as np
+import torch
+
+_APPLIED = False
+
+
+def _checkpoint_safe_globals():
+    """The exact non-tensor globals that mmengine training checkpoints hold.
+
+    torch >= 2.6 loads with weights_only=True; mmengine's message hub pickles HistoryBuffer
+    objects that carry numpy arrays and scalars. ``builtins.getattr`` is deliberately absent:
+    allowing it would let a checkpoint reach arbitrary attributes, so numpy objects that need it
+    are kept out of saved checkpoints instead (see ``mmlow.engine.hooks``).
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = [
+        HistoryBuffer,
+        np.ndarray,
+        np.dtype,
+        np._core.multiarray._reconstruct,
+        np._core.multiarray.scalar,
+    ]
+    # numpy 2 pickles dtypes through their per-type classes (numpy.dtypes.Float64DType, ...)
+    allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
+    return allowed
+
+
+def _atomic_local_writes():
+    """mmengine writes checkpoints and `last_checkpoint` in place; a kill mid-write loses work.
+
+    Write to a temporary file next to the target and rename it over the target instead.
+    """
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    def _replace(data, filepath, mode, encoding=None):
+        filepath = str(filepath)
+        os.makedirs(os.path.dirname(os.path.abspath(filepath)), exist_ok=True)
+        tmp = f'{filepath}.tmp-{os.getpid()}'
+        with open(tmp, mode, encoding=encoding) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+
+    def put(self, obj, filepath):
+        _replace(obj, filepath, 'wb')
+
+    def put_text(self, obj, filepath, encoding='utf-8'):
+        _replace(obj, filepath, 'w', encoding)
+
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
+
+
+def _numpy2_shims():
+    """np.in1d was removed in numpy 2.4; mmpretrain's retrieval metrics still call it."""
+    if not hasattr(np, 'in1d'):
+        def in1d(ar1, ar2, assume_unique=False, invert=False):
+            return np.isin(np.asarray(ar1).ravel(), ar2, assume_unique=assume_unique,
+                           invert=invert)
+        np.in1d = in1d
+
+
+def apply() -> None:
+    global _APPLIED
+    if _APPLIED:
+        return
+    torch.serialization.add_safe_globals(_checkpoint_safe_globals())
+    _atomic_local_writes()
+    _numpy2_shims()
+    _APPLIED = True

@@ -1,0 +1,3 @@
+from .lowformer import LowFormer
+
+__all__ = ['LowFormer']

@@ -1,0 +1,3 @@
+from .lowformer_head import LowFormerClsHead
+
+__all__ = ['LowFormerClsHead']
