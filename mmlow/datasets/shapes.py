@@ -204,12 +204,26 @@ def _render_sample(
     return image, semantic, instances
 
 
-def _polygons(mask: np.ndarray) -> List[List[int]]:
-    """COCO polygons of a mask's outer contours, largest first."""
+def _polygons(mask: np.ndarray) -> List[List[float]]:
+    """COCO polygons of a mask's outer contours, largest first.
+
+    A contour of the mask itself runs through the centres of its boundary
+    pixels, so rasterising it drops about half of every boundary pixel.
+    Tracing the 2x upsampled mask puts the outline a quarter pixel inside
+    the pixel edges instead, and the polygons then rasterise back to the
+    mask itself. The slight simplification keeps this property but removes
+    a third of the points. Coordinates are multiples of 0.25, so they are
+    exact in JSON.
+    """
+    upsampled = cv2.resize(
+        mask.astype(np.uint8), None, fx=2, fy=2,
+        interpolation=cv2.INTER_NEAREST)
     contours, _ = cv2.findContours(
-        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        upsampled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = [cv2.approxPolyDP(c, 0.5, closed=True) for c in contours]
     contours = sorted(contours, key=cv2.contourArea, reverse=True)
-    return [[int(v) for v in c.reshape(-1)] for c in contours if len(c) >= 3]
+    return [((c.reshape(-1) + 0.5) / 2.0).tolist() for c in contours
+            if len(c) >= 3]
 
 
 def _annotation(inst: _Instance, ann_id: int, image_id: int) -> Dict:

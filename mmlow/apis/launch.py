@@ -1,0 +1,119 @@
+"""What tools/train.py and tools/test.py share: config loading and the checks that must fail
+early, with a message a person can act on, instead of deep inside a dataloader."""
+import glob
+import os
+import os.path as osp
+from typing import Iterator, List, Optional
+
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-used by tools)
+from mmengine.registry import DATASETS, init_default_scope
+
+SCOPES = ('mmdet', 'mmseg', 'mmpretrain')
+
+
+class DataMissingError(FileNotFoundError):
+    pass
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config {path!r} does not exist')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    config_scope(cfg)
+    return cfg
+
+
+def config_scope(cfg: Config) -> str:
+    scope = cfg.get('default_scope')
+    if scope not in SCOPES:
+        raise ValueError(f'config default_scope is {scope!r}; mmlow tools run configs whose '
+                         f'scope is one of {SCOPES}')
+    return scope
+
+
+def _datasets(cfg: dict) -> Iterator[dict]:
+    """The leaf dataset configs inside wrappers (RepeatDataset, ConcatDataset, ...)."""
+    if 'dataset' in cfg:
+        yield from _datasets(cfg['dataset'])
+    elif 'datasets' in cfg:
+        for sub in cfg['datasets']:
+            yield from _datasets(sub)
+    else:
+        yield cfg
+
+
+def _expected_paths(dataset: dict) -> List[str]:
+    root = dataset.get('data_root') or ''
+    paths = []
+    if dataset.get('ann_file'):
+        paths.append(osp.join(root, dataset['ann_file']))
+    for prefix in (dataset.get('data_prefix') or {}).values():
+        if isinstance(prefix, str) and prefix:
+            paths.append(osp.join(root, prefix))
+    return paths
+
+
+def _is_self_generating(scope: str, type_name) -> bool:
+    if not isinstance(type_name, str):
+        return bool(getattr(type_name, 'self_generating', False))
+    with DATASETS.switch_scope_and_registry(scope) as registry:
+        cls = registry.get(type_name)
+    return bool(getattr(cls, 'self_generating', False))
+
+
+def _shapes_alternative(config_path: Optional[str]) -> str:
+    if config_path:
+        stem = osp.splitext(config_path)[0]
+        for token in ('_coco', '_ade20k', '_512x512'):
+            candidate = stem.rsplit(token, 1)[0] + '_shapes.py'
+            if token in stem and osp.isfile(candidate):
+                return candidate
+    found = sorted(glob.glob(osp.join('configs', '**', '*_shapes.py'), recursive=True))
+    return found[0] if found else 'configs/detection/retinanet_lowformer_b1_shapes.py'
+
+
+def check_data(cfg: Config, splits=('train', 'val', 'test'),
+               config_path: Optional[str] = None) -> None:
+    """Raise DataMissingError naming every missing file/folder the config's datasets read."""
+    scope = config_scope(cfg)
+    init_default_scope(scope)
+    missing, expected = [], []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        for dataset in _datasets(loader['dataset']):
+            if _is_self_generating(scope, dataset.get('type')):
+                continue
+            for path in _expected_paths(dataset):
+                if path not in expected:
+                    expected.append(path)
+                    if not osp.exists(path):
+                        missing.append(path)
+    if missing:
+        layout = '\n'.join(f'  {"[missing] " if p in missing else "          "}{p}'
+                           for p in expected)
+        raise DataMissingError(
+            f'the dataset this config reads is not there (working directory {os.getcwd()}).\n'
+            f'Expected layout:\n{layout}\n'
+            'Download the dataset into that layout, or link it there (e.g. '
+            '`ln -s /path/to/coco data/coco`), or point the config at it with '
+            '--cfg-options train_dataloader.dataset.data_root=... .\n'
+            f'To try mmlow without it, run the embedded synthetic data instead:\n'
+            f'  python tools/train.py {_shapes_alternative(config_path)}')
+
+
+def resolve_checkpoint(path: str) -> str:
+    """A checkpoint file, or a work dir whose `last_checkpoint` names one."""
+    if osp.isdir(path):
+        pointer = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(pointer):
+            raise FileNotFoundError(f'{path!r} is a folder without a last_checkpoint file: '
+                                    'pass the .pth file itself')
+        with open(pointer) as f:
+            path = f.read().strip()
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path!r} does not exist')
+    return path
