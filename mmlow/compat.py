@@ -16,8 +16,9 @@ def _checkpoint_safe_globals():
 
     torch >= 2.6 loads with weights_only=True; mmengine's message hub pickles HistoryBuffer
     objects that carry numpy arrays and scalars. ``builtins.getattr`` is deliberately absent:
-    allowing it would let a checkpoint reach arbitrary attributes, so numpy objects that need it
-    are kept out of saved checkpoints instead (see ``mmlow.engine.hooks``).
+    allowing it would let a checkpoint reach arbitrary attributes. It only served to pickle
+    HistoryBuffer's statistics functions, which :func:`_history_buffer_without_functions`
+    keeps out of the checkpoint.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
     allowed = [
@@ -32,6 +33,21 @@ def _checkpoint_safe_globals():
     return allowed
 
 
+def _history_buffer_without_functions():
+    """mmengine pickles HistoryBuffer's registry of statistics *functions* into every checkpoint
+    (as ``getattr(HistoryBuffer, 'min')`` ...). They are class-level and re-registered on import,
+    so leave them out; HistoryBuffer.__setstate__ restores the defaults by itself.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('statistics_methods', None)
+        return state
+
+    HistoryBuffer.__getstate__ = __getstate__
+
+
 def _atomic_local_writes():
     """mmengine writes checkpoints and `last_checkpoint` in place; a kill mid-write loses work.
 
@@ -43,11 +59,16 @@ def _atomic_local_writes():
         filepath = str(filepath)
         os.makedirs(os.path.dirname(os.path.abspath(filepath)), exist_ok=True)
         tmp = f'{filepath}.tmp-{os.getpid()}'
-        with open(tmp, mode, encoding=encoding) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
+        try:
+            with open(tmp, mode, encoding=encoding) as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
 
     def put(self, obj, filepath):
         _replace(obj, filepath, 'wb')
@@ -73,6 +94,7 @@ def apply() -> None:
     if _APPLIED:
         return
     torch.serialization.add_safe_globals(_checkpoint_safe_globals())
+    _history_buffer_without_functions()
     _atomic_local_writes()
     _numpy2_shims()
     _APPLIED = True

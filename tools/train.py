@@ -13,7 +13,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlow  # noqa: E402,F401  (registry + stack fixes)
-from mmlow.apis import DataMissingError, check_data, load_config  # noqa: E402
+from mmlow.apis import DataMissingError, check_data, check_pretrained, load_config  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -61,6 +61,7 @@ def main(argv=None):
     cfg = build_cfg(args)
     try:
         check_data(cfg, config_path=args.config)
+        check_pretrained(cfg)
     except DataMissingError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

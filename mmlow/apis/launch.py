@@ -105,6 +105,30 @@ def check_data(cfg: Config, splits=('train', 'val', 'test'),
             f'  python tools/train.py {_shapes_alternative(config_path)}')
 
 
+def _pretrained_paths(node) -> Iterator[str]:
+    if isinstance(node, dict):
+        init_cfg = node.get('init_cfg')
+        for item in init_cfg if isinstance(init_cfg, list) else [init_cfg]:
+            if isinstance(item, dict) and item.get('type') == 'Pretrained':
+                yield item.get('checkpoint')
+        for value in node.values():
+            yield from _pretrained_paths(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _pretrained_paths(value)
+
+
+def check_pretrained(cfg: Config) -> None:
+    """Fail before training starts when a local pretrained checkpoint is not there."""
+    for path in _pretrained_paths(cfg.get('model', {})):
+        if isinstance(path, str) and '://' not in path and not osp.isfile(path):
+            raise DataMissingError(
+                f'pretrained backbone checkpoint {path!r} does not exist. Download the '
+                'ImageNet weights (official repository or timm) and convert them:\n'
+                f'  python tools/convert_checkpoint.py SRC {path} --arch <family>_<variant>\n'
+                'or train from scratch with --cfg-options model.backbone.init_cfg=None')
+
+
 def resolve_checkpoint(path: str) -> str:
     """A checkpoint file, or a work dir whose `last_checkpoint` names one."""
     if osp.isdir(path):

@@ -1,0 +1,59 @@
+import io
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+from mmengine.logging import MessageHub
+
+
+def test_training_state_loads_with_weights_only():
+    hub = MessageHub.get_instance('test_compat')
+    hub.update_scalar('train/loss', 1.5)
+    hub.update_scalar('train/loss', torch.tensor(0.5))
+    hub.update_info('iter', 7)
+    buffer = io.BytesIO()
+    torch.save({'message_hub': hub.state_dict(), 'meta': {'seed': 0}}, buffer)
+    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(buffer.getvalue()))
+    assert 'builtins.getattr' not in unsafe
+    loaded = torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    restored = MessageHub.get_instance('test_compat_restored')
+    restored.load_state_dict(loaded['message_hub'])
+    assert restored.get_scalar('train/loss').mean() == pytest.approx(1.0)
+    assert restored.get_scalar('train/loss').current() == pytest.approx(0.5)
+
+
+def test_arbitrary_callables_still_refused():
+    buffer = io.BytesIO()
+    torch.save({'fn': os.system}, buffer)
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match='posix.system'):
+        torch.load(buffer, weights_only=True)
+
+
+def test_local_writes_are_atomic(tmp_path, monkeypatch):
+    backend = get_file_backend(str(tmp_path))
+    target = tmp_path / 'sub' / 'ckpt.pth'
+    backend.put(b'first', str(target))
+    assert target.read_bytes() == b'first'
+
+    # a failure mid-write must leave the previous file intact and no temporary behind
+    real_fsync = os.fsync
+
+    def failing_fsync(fd):
+        raise OSError('disk full')
+    monkeypatch.setattr(os, 'fsync', failing_fsync)
+    with pytest.raises(OSError):
+        backend.put(b'second', str(target))
+    monkeypatch.setattr(os, 'fsync', real_fsync)
+    assert target.read_bytes() == b'first'
+    assert os.listdir(target.parent) == ['ckpt.pth']
+    backend.put_text('text', str(tmp_path / 'last_checkpoint'))
+    assert (tmp_path / 'last_checkpoint').read_text() == 'text'
+
+
+def test_numpy_in1d_shim():
+    assert np.in1d([1, 2, 3], [2]).tolist() == [False, True, False]
+    assert np.in1d([[1, 2]], [2], invert=True).tolist() == [True, False]

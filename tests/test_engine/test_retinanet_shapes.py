@@ -1,0 +1,103 @@
+"""A tiny end-to-end RetinaNet-LowFormer loop on generated shapes: train, resume, test."""
+import glob
+import os
+import subprocess
+import sys
+
+import torch
+
+from tools.test import main as test_main
+from tools.train import main as train_main
+
+TINY_CONFIG = """
+_base_ = '{repo}/configs/detection/retinanet_lowformer_b1_shapes.py'
+data_root = '{root}/'
+image_size = (64, 64)
+generator = dict(num_train=6, num_val=3, img_size=image_size)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_size, keep_ratio=True),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_size, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+train_dataloader = dict(batch_size=3, num_workers=0, persistent_workers=False,
+                        dataset=dict(data_root=data_root, generator=generator,
+                                     pipeline=train_pipeline))
+val_dataloader = dict(batch_size=3, num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root=data_root, generator=generator,
+                                   pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=1, val_interval=1)
+default_hooks = dict(logger=dict(interval=1))
+"""
+
+
+def _log_text(work_dir):
+    logs = sorted(glob.glob(os.path.join(work_dir, '*', '*.log')))
+    assert logs, f'no log under {work_dir}'
+    with open(logs[-1]) as f:
+        return f.read()
+
+
+def test_train_resume_and_test(tmp_path, repo_root):
+    config = tmp_path / 'tiny_shapes.py'
+    config.write_text(TINY_CONFIG.format(repo=repo_root, root=tmp_path / 'shapes'))
+    work_dir = str(tmp_path / 'work')
+
+    assert train_main([str(config), '--work-dir', work_dir]) == 0
+    assert (tmp_path / 'shapes' / 'meta.json').exists()  # generated on first use
+    first = _log_text(work_dir)
+    assert 'coco/bbox_mAP' in first and 'loss_cls' in first
+    assert os.path.isfile(os.path.join(work_dir, 'epoch_1.pth'))
+
+    # resume under torch 2.14's weights_only loading and train one more epoch
+    assert train_main([str(config), '--work-dir', work_dir, '--resume',
+                       '--cfg-options', 'train_cfg.max_epochs=2']) == 0
+    resumed = _log_text(work_dir)
+    assert 'resumed epoch: 1' in resumed
+    checkpoint = torch.load(os.path.join(work_dir, 'epoch_2.pth'), weights_only=True)
+    assert checkpoint['meta']['epoch'] == 2
+    assert not glob.glob(os.path.join(work_dir, '*.tmp-*'))
+
+    show_dir = tmp_path / 'vis'
+    assert test_main([str(config), work_dir, '--work-dir', str(tmp_path / 'test'),
+                      '--show-dir', str(show_dir)]) == 0
+    tested = _log_text(str(tmp_path / 'test'))
+    assert 'coco/bbox_mAP' in tested
+    assert len(glob.glob(str(show_dir / '**' / '*.png'), recursive=True)) == 3
+
+
+def test_missing_coco_is_a_clear_error(tmp_path, repo_root):
+    result = subprocess.run(
+        [sys.executable, os.path.join(repo_root, 'tools', 'train.py'),
+         os.path.join(repo_root, 'configs', 'detection', 'retinanet_lowformer_b1_coco.py')],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert 'Traceback' not in result.stderr
+    assert '[missing] data/coco/annotations/instances_train2017.json' in result.stderr
+    assert '[missing] data/coco/val2017/' in result.stderr
+    assert 'retinanet_lowformer_b1_shapes.py' in result.stderr
+
+
+def test_missing_pretrained_checkpoint_is_a_clear_error(tmp_path, repo_root):
+    for sub in ('annotations', 'train2017', 'val2017'):
+        (tmp_path / 'data' / 'coco' / sub).mkdir(parents=True)
+    for split in ('train2017', 'val2017'):
+        (tmp_path / 'data' / 'coco' / 'annotations' / f'instances_{split}.json').write_text('{}')
+    result = subprocess.run(
+        [sys.executable, os.path.join(repo_root, 'tools', 'train.py'),
+         os.path.join(repo_root, 'configs', 'detection', 'retinanet_lowformer_b1_coco.py')],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert 'Traceback' not in result.stderr
+    assert 'checkpoints/lowformer_b1_in1k.pth' in result.stderr
+    assert 'tools/convert_checkpoint.py' in result.stderr
