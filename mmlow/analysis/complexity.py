@@ -1,0 +1,47 @@
+"""Parameter and MAC counts (one multiply-accumulate = one MAC, as the papers count)."""
+from typing import Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer
+
+
+def _sdpa_macs(inputs, outputs) -> int:
+    # q @ k^T and attn @ v: 2 * (batch*heads) * Nq * Nk * head_dim
+    q_shape = inputs[0].type().sizes()
+    k_shape = inputs[1].type().sizes()
+    batch_heads = 1
+    for size in q_shape[:-2]:
+        batch_heads *= size
+    return 2 * batch_heads * q_shape[-2] * k_shape[-2] * q_shape[-1]
+
+
+class _TensorForward(nn.Module):
+    """mmengine models take ``mode=``; the analyzer calls ``forward(x)``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        if hasattr(self.model, 'data_preprocessor'):
+            return self.model(x, mode='tensor')
+        return self.model(x)
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def count_macs(model: nn.Module, input_shape: Tuple[int, int, int, int]) -> int:
+    """MACs of one forward of ``model`` (in eval mode) on a zero tensor of ``input_shape``."""
+    was_training = model.training
+    model.eval()
+    analyzer = FlopAnalyzer(_TensorForward(model), (torch.zeros(input_shape), ))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    total = analyzer.total()
+    model.train(was_training)
+    return total
