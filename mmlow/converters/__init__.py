@@ -11,9 +11,9 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from . import lowformer
+from . import efficientvit, lowformer
 
-FAMILIES = {'lowformer': lowformer}
+FAMILIES = {'efficientvit': efficientvit, 'lowformer': lowformer}
 
 
 class CheckpointError(ValueError):

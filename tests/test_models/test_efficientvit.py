@@ -1,0 +1,187 @@
+import pytest
+import timm
+import torch
+from mmengine.registry import DefaultScope
+
+from mmlow.converters import (CheckpointError, build_classifier, convert_state_dict,
+                              load_strict)
+from mmlow.models import EfficientViTMSRA
+from mmlow.models.backbones.efficientvit import ARCH_SETTINGS, EfficientViTBlock
+from mmlow.models.layers import switch_to_deploy
+from tests.conftest import randomize_
+
+ARCHS = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']
+# Params of the classification model (millions), official README (microsoft/Cream EfficientViT).
+REFERENCE_PARAMS_M = dict(m0=2.3, m1=3.0, m2=4.2, m3=6.9, m4=8.8, m5=12.4)
+
+
+def timm_and_mmlow(arch: str, seed: int = 0):
+    reference = randomize_(timm.create_model(f'efficientvit_{arch}'), seed).eval()
+    state_dict, layout = convert_state_dict(reference.state_dict(), 'efficientvit')
+    assert layout == 'timm'
+    backbone = EfficientViTMSRA(arch=arch).eval()
+    load_strict(backbone, {k[len('backbone.'):]: v for k, v in state_dict.items()
+                           if k.startswith('backbone.')}, 'timm weights')
+    return reference, backbone
+
+
+def assert_features_match(reference, backbone, x, atol=1e-5):
+    with torch.no_grad():
+        expected = reference.forward_intermediates(x, intermediates_only=True)
+        got = backbone(x)
+    assert len(got) == len(expected) == 3
+    for e, g in zip(expected, got):
+        assert e.shape == g.shape
+        assert torch.isfinite(g).all()
+        assert (e - g).abs().max().item() <= atol
+    return got
+
+
+def test_arch_table_covers_every_variant():
+    assert sorted(ARCH_SETTINGS) == ARCHS
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_features_match_timm(arch):
+    reference, backbone = timm_and_mmlow(arch)
+    got = assert_features_match(reference, backbone, torch.randn(2, 3, 224, 224))
+    assert [tuple(t.shape[-2:]) for t in got] == [(14, 14), (7, 7), (4, 4)]
+    assert [t.shape[1] for t in got] == list(backbone.out_channels)
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_classifier_params_and_logits_match(arch):
+    reference, _ = timm_and_mmlow(arch, seed=1)
+    classifier = build_classifier(f'efficientvit_{arch}').eval()
+    state_dict, _ = convert_state_dict(reference.state_dict(), 'efficientvit')
+    load_strict(classifier, state_dict, 'timm weights')
+    params = sum(p.numel() for p in classifier.parameters())
+    assert params == sum(p.numel() for p in reference.parameters())
+    # the README rounds (m5: 12.47M is listed as 12.4M)
+    assert params / 1e6 == pytest.approx(REFERENCE_PARAMS_M[arch], abs=0.08)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        assert (reference(x) - classifier(x, mode='tensor')).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize('size,out_sizes', [
+    ((513, 769), [(33, 49), (17, 25), (9, 13)]),  # windows padded in every stage
+    ((64, 96), [(4, 6), (2, 3), (1, 2)]),  # every map smaller than its window
+])
+def test_any_input_size_matches_timm(size, out_sizes):
+    reference, backbone = timm_and_mmlow('m0', seed=2)
+    got = assert_features_match(reference, backbone, torch.randn(1, 3, *size))
+    assert [tuple(t.shape[-2:]) for t in got] == out_sizes
+
+
+def test_fresh_sandwich_block_starts_as_identity():
+    # residual branches end in zero-initialised BN, as in the reference (trains from scratch)
+    block = EfficientViTBlock(64, key_dim=16, num_heads=4, window_size=7,
+                              kernels=(5, 5, 5, 5)).eval()
+    x = torch.randn(1, 64, 9, 11)
+    with torch.no_grad():
+        assert torch.equal(block(x), x)
+
+
+def test_out_indices_select_stages():
+    backbone = EfficientViTMSRA(arch='m0', out_indices=(0, -1)).eval()
+    with torch.no_grad():
+        outs = backbone(torch.randn(1, 3, 128, 128))
+    assert [o.shape[1] for o in outs] == [64, 192]
+    assert [o.shape[-1] for o in outs] == [8, 2]
+    with pytest.raises(ValueError, match='out_indices'):
+        EfficientViTMSRA(arch='m0', out_indices=(3, ))
+
+
+def test_unknown_arch_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown EfficientViT arch 'm9'"):
+        EfficientViTMSRA(arch='m9')
+    with pytest.raises(ValueError, match='split evenly'):
+        EfficientViTMSRA(arch=dict(widths=(64, 128, 190), depths=(1, 1, 1),
+                                   num_heads=(4, 4, 4), kernels=(5, 5, 5, 5)))
+
+
+@pytest.mark.parametrize('frozen_stages', [0, 2])
+def test_frozen_stages_stay_frozen(frozen_stages):
+    backbone = EfficientViTMSRA(arch='m0', frozen_stages=frozen_stages)
+    backbone.train()
+    frozen = [backbone.stem, *backbone.stages[:frozen_stages]]
+    trainable = list(backbone.stages[frozen_stages:])
+    for module in frozen:
+        assert not module.training
+        assert all(not p.requires_grad for p in module.parameters())
+    for module in trainable:
+        assert module.training
+        assert all(p.requires_grad for p in module.parameters())
+    # a training step must leave frozen BN statistics untouched
+    before = backbone.stem[0].norm.running_mean.clone()
+    backbone(torch.randn(2, 3, 64, 64))
+    assert torch.equal(before, backbone.stem[0].norm.running_mean)
+
+
+def test_norm_eval_keeps_bn_in_eval_mode():
+    backbone = EfficientViTMSRA(arch='m0', norm_eval=True).train()
+    norms = [m for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(not m.training for m in norms)
+    assert backbone.stages[2].blocks[0].attn.training
+    assert all(m.training for m in EfficientViTMSRA(arch='m0').train().modules()
+               if isinstance(m, torch.nn.BatchNorm2d))
+
+
+def test_drop_path_rises_over_the_sandwich_blocks():
+    backbone = EfficientViTMSRA(arch='m0', drop_path_rate=0.3)
+    blocks = [block for stage in backbone.stages for block in stage.blocks]
+    assert isinstance(blocks[0].drop_path, torch.nn.Identity)
+    assert blocks[-1].drop_path.drop_prob == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize('arch', ['m1', 'm4'])
+def test_deploy_mode_fuses_every_bn_and_keeps_outputs(arch):
+    reference, _ = timm_and_mmlow(arch, seed=3)
+    classifier = build_classifier(f'efficientvit_{arch}').eval()
+    load_strict(classifier, convert_state_dict(reference.state_dict(), 'efficientvit')[0],
+                'timm weights')
+    x = torch.randn(2, 3, 97, 131)
+    with torch.no_grad():
+        expected_feats, expected_logits = classifier.backbone(x), classifier(x, mode='tensor')
+        switch_to_deploy(classifier)
+        got_feats, got_logits = classifier.backbone(x), classifier(x, mode='tensor')
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                   for m in classifier.modules())
+    assert (expected_logits - got_logits).abs().max().item() <= 1e-4
+    assert (expected_feats[-1] - got_feats[-1]).abs().max().item() <= 1e-4
+    with pytest.raises(RuntimeError, match='deploy'):
+        classifier.backbone.train()
+
+
+def test_deploy_flag_and_eval_requirement():
+    backbone = EfficientViTMSRA(arch='m0', deploy=True)
+    assert backbone.deploy and not any(isinstance(m, torch.nn.BatchNorm2d)
+                                       for m in backbone.modules())
+    with pytest.raises(RuntimeError, match='eval'):
+        EfficientViTMSRA(arch='m0').train().switch_to_deploy()
+
+
+def test_builds_from_mmdet_scope():
+    from mmdet.registry import MODELS
+    from mmpretrain.registry import MODELS as CLS_MODELS
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        backbone = MODELS.build(dict(type='EfficientViTMSRA', arch='m0',
+                                     out_indices=(1, 2))).eval()
+    assert type(backbone).__name__ == 'EfficientViTMSRA'
+    assert len(backbone(torch.randn(1, 3, 64, 64))) == 2
+    assert CLS_MODELS.get('EfficientViTClsHead').__name__ == 'EfficientViTClsHead'
+
+
+def test_pretrained_init_cfg_loads_and_rejects_other_arch(tmp_path):
+    reference = randomize_(timm.create_model('efficientvit_m0'), 4).eval()
+    path = tmp_path / 'timm_m0.pth'
+    torch.save(reference.state_dict(), path)
+    backbone = EfficientViTMSRA(arch='m0',
+                                init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    backbone.init_weights()
+    backbone.eval()
+    assert_features_match(reference, backbone, torch.randn(1, 3, 96, 80))
+    wrong = EfficientViTMSRA(arch='m1', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointError, match='another architecture'):
+        wrong.init_weights()
