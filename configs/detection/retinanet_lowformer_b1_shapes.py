@@ -4,7 +4,9 @@
 _base_ = './retinanet_lowformer_b1_coco.py'
 
 data_root = 'data/shapes/'
-image_size = (192, 192)
+image_size = (128, 128)
+# made under data_root on first use; train and val must ask for the same data
+shapes_generator = dict(num_train=800, num_val=100, img_size=image_size, size_range=(0.25, 0.6))
 metainfo = dict(classes=('circle', 'square', 'triangle'))
 
 model = dict(
@@ -26,11 +28,12 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=4,
     num_workers=1,
     dataset=dict(
         type='ShapesDataset',
         data_root=data_root,
+        generator=shapes_generator,
         metainfo=metainfo,
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
@@ -42,6 +45,7 @@ val_dataloader = dict(
     dataset=dict(
         type='ShapesDataset',
         data_root=data_root,
+        generator=shapes_generator,
         metainfo=metainfo,
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
@@ -51,13 +55,13 @@ val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
 # from scratch on a few hundred images: a higher rate, short warm-up, decay near the end
-max_epochs = 6
+max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[5], gamma=0.1),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[7], gamma=0.1),
 ]
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+optim_wrapper = dict(optimizer=dict(lr=4e-4))
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=1, max_keep_ckpts=2))

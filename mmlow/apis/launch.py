@@ -1,12 +1,15 @@
 """What tools/train.py and tools/test.py share: config loading and the checks that must fail
 early, with a message a person can act on, instead of deep inside a dataloader."""
+import argparse
 import glob
 import os
 import os.path as osp
 from typing import Iterator, List, Optional
 
-from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-used by tools)
-from mmengine.registry import DATASETS, init_default_scope
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import DATASETS, RUNNERS, init_default_scope
+from mmengine.runner import Runner
 
 SCOPES = ('mmdet', 'mmseg', 'mmpretrain')
 
@@ -23,6 +26,35 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         cfg.merge_from_dict(cfg_options)
     config_scope(cfg)
     return cfg
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments every tool that runs a config takes (as OpenMMLab's own tools name them)."""
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def prepare_config(args: argparse.Namespace) -> Config:
+    """The config with the common arguments applied."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        # OpenMMLab's runtime bases ask for nccl, which needs GPUs
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
 def config_scope(cfg: Config) -> str:

@@ -13,7 +13,7 @@ TINY_CONFIG = """
 _base_ = '{repo}/configs/detection/retinanet_lowformer_b1_shapes.py'
 data_root = '{root}/'
 image_size = (64, 64)
-generator = dict(num_train=6, num_val=3, img_size=image_size)
+generator = dict(num_train=6, num_val=3, img_size=image_size, size_range=(0.25, 0.6))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),

@@ -8,7 +8,7 @@ import argparse
 import os.path as osp
 import shutil
 
-from mmlow.datasets.shapes import ensure_shapes
+from mmlow.datasets.shapes import SIZE_RANGE, ensure_shapes
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,6 +29,13 @@ def parse_args() -> argparse.Namespace:
         help='image height and width')
     parser.add_argument('--seed', type=int, default=0, help='base seed')
     parser.add_argument(
+        '--size-range',
+        type=float,
+        nargs=2,
+        default=SIZE_RANGE,
+        metavar=('MIN', 'MAX'),
+        help='shape size as a fraction of the shorter image side')
+    parser.add_argument(
         '--force',
         action='store_true',
         help='delete an existing output folder and regenerate it')
@@ -44,7 +51,8 @@ def main() -> None:
         num_train=args.num_train,
         num_val=args.num_val,
         img_size=tuple(args.size),
-        seed=args.seed)
+        seed=args.seed,
+        size_range=tuple(args.size_range))
 
 
 if __name__ == '__main__':

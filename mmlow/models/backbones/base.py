@@ -60,6 +60,15 @@ class StagedBackbone(BaseModule):
                                'and cannot be trained; build it with deploy=False to train.')
         return self
 
+    def forward(self, x):
+        x = self.stem(x)
+        outs = []
+        for index, stage in enumerate(self.stages):
+            x = stage(x)
+            if index in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
     def switch_to_deploy(self) -> None:
         """Fold BatchNorm into the convs before it, for inference."""
         if not self.deploy:

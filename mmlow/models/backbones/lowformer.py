@@ -230,12 +230,3 @@ class LowFormer(StagedBackbone):
                                  'at least its downsampling block')
             self.stages.append(nn.Sequential(*blocks))
         self._post_build(frozen_stages, norm_eval, deploy)
-
-    def forward(self, x: torch.Tensor):
-        x = self.stem(x)
-        outs = []
-        for index, stage in enumerate(self.stages):
-            x = stage(x)
-            if index in self.out_indices:
-                outs.append(x)
-        return tuple(outs)

@@ -1,0 +1,3 @@
+from .timing import time_interleaved
+
+__all__ = ['time_interleaved']

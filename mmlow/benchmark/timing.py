@@ -1,0 +1,31 @@
+"""Interleaved timing of two callables in one process: the machine's noise hits both alike."""
+import statistics
+import time
+from typing import Callable, Dict
+
+
+def time_interleaved(candidates: Dict[str, Callable[[], object]], repeats: int = 30,
+                     warmup: int = 5, sync: Callable[[], None] = lambda: None) -> Dict[str, dict]:
+    """Run each candidate once per round, alternating the order every round.
+
+    Returns per candidate the median, p90 and all per-call times in milliseconds.
+    """
+    names = list(candidates)
+    for _ in range(warmup):
+        for name in names:
+            candidates[name]()
+    sync()
+    times = {name: [] for name in names}
+    for round_index in range(repeats):
+        order = names if round_index % 2 == 0 else names[::-1]
+        for name in order:
+            start = time.perf_counter()
+            candidates[name]()
+            sync()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {
+        name: dict(median_ms=statistics.median(values),
+                   p90_ms=sorted(values)[max(0, int(round(0.9 * len(values))) - 1)],
+                   times_ms=values)
+        for name, values in times.items()
+    }
