@@ -11,9 +11,10 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from . import efficientvit, lowformer
+from . import efficientformer, efficientformer_v2, efficientvit, lowformer
 
-FAMILIES = {'efficientvit': efficientvit, 'lowformer': lowformer}
+FAMILIES = {'efficientformer': efficientformer, 'efficientformerv2': efficientformer_v2,
+            'efficientvit': efficientvit, 'lowformer': lowformer}
 
 
 class CheckpointError(ValueError):

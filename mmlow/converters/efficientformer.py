@@ -30,7 +30,7 @@ _TIMM_TOKEN_BLOCK_TO_MMLOW = (
 _TIMM_HEAD_TO_MMLOW = (
     (r'^norm\.', 'head.norm.'),
     (r'^head_dist\.', 'head.fc_dist.'),
-    (r'^head\.', 'head.fc.'),
+    (r'^head\.(weight|bias)$', r'head.fc.\1'),
 )
 
 
@@ -108,6 +108,8 @@ def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
     settings = efficientformer_arch(arch)
     return dict(
         type='mmpretrain.ImageClassifier',
-        backbone=dict(type='EfficientFormer', arch=arch, out_indices=(3, )),
-        head=dict(type='EfficientFormerClsHead', num_classes=num_classes,
+        # mmpretrain registers its own (fixed-size) EfficientFormer: inside the classifier's
+        # mmpretrain scope the root-registry prefix picks mmlow's
+        backbone=dict(type='mmengine.EfficientFormer', arch=arch, out_indices=(3, )),
+        head=dict(type='EfficientFormerNormClsHead', num_classes=num_classes,
                   in_channels=settings['widths'][-1], norm_cfg=dict(type='LN')))

@@ -15,6 +15,16 @@ ARCHS = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']
 REFERENCE_PARAMS_M = dict(m0=2.3, m1=3.0, m2=4.2, m3=6.9, m4=8.8, m5=12.4)
 
 
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    """The attention runs many tiny ops per head: on this shared 2-core machine, a second
+    thread only waits for the other jobs and makes these tests ~10x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def timm_and_mmlow(arch: str, seed: int = 0):
     reference = randomize_(timm.create_model(f'efficientvit_{arch}'), seed).eval()
     state_dict, layout = convert_state_dict(reference.state_dict(), 'efficientvit')

@@ -15,7 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from mmpretrain.models.utils import SELayer
 
 from mmlow.registry import MODELS
-from ..layers import ConvNormAct, drop_path_rates
+from ..layers import ConvNormAct, drop_path_rates, relative_offset_index
 from .base import StagedBackbone
 
 # kernels: of the depthwise conv on each head's query, by head index.
@@ -71,14 +71,6 @@ def _se_channels(channels: int, ratio: float = 0.25, divisor: int = 8) -> int:
     return max(divisor, int(channels * ratio + divisor / 2) // divisor * divisor)
 
 
-def _relative_offset_index(window_size: int) -> torch.Tensor:
-    """(N, N) index into a per-window table of biases, one per |dy|, |dx| offset pair."""
-    coords = torch.stack(torch.meshgrid(torch.arange(window_size), torch.arange(window_size),
-                                        indexing='ij')).flatten(1)
-    offsets = (coords[:, :, None] - coords[:, None, :]).abs()
-    return offsets[0] * window_size + offsets[1]
-
-
 class ConvFFN(nn.Module):
     """1x1 Conv+BN expansion, ReLU, 1x1 Conv+BN projection."""
 
@@ -125,7 +117,8 @@ class CascadedGroupAttention(nn.Module):
         self.proj = _zero_init_norm(ConvNormAct(self.val_dim * num_heads, channels, 1,
                                                 norm_cfg=norm_cfg))
         self.attention_biases = nn.Parameter(torch.zeros(num_heads, window_size**2))
-        self.register_buffer('attention_bias_idxs', _relative_offset_index(window_size),
+        # windows keep the trained size, so the (N, N) gather index is fixed
+        self.register_buffer('attention_bias_idxs', relative_offset_index(window_size),
                              persistent=False)
 
     def _attend(self, x: torch.Tensor) -> torch.Tensor:

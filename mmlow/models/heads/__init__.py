@@ -1,5 +1,5 @@
-from .efficientformer_head import EfficientFormerClsHead
+from .efficientformer_head import EfficientFormerNormClsHead
 from .efficientvit_head import EfficientViTClsHead
 from .lowformer_head import LowFormerClsHead
 
-__all__ = ['EfficientFormerClsHead', 'EfficientViTClsHead', 'LowFormerClsHead']
+__all__ = ['EfficientFormerNormClsHead', 'EfficientViTClsHead', 'LowFormerClsHead']

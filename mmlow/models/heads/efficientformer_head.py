@@ -9,7 +9,7 @@ from mmlow.registry import MODELS
 
 
 @MODELS.register_module()
-class EfficientFormerClsHead(ClsHead):
+class EfficientFormerNormClsHead(ClsHead):
     """EfficientFormer / EfficientFormerV2 ImageNet head: norm, global average, two classifiers.
 
     V1 normalises each token with LayerNorm (``norm_cfg=dict(type='LN')``), V2 the map with

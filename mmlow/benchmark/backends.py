@@ -1,0 +1,345 @@
+"""Inference backends for one tensor forward (a backbone, or a detector's / segmenter's
+``model(inputs, mode='tensor')``): each is built for one input shape from a deployed (BN-fused)
+copy of the module, checked against eager PyTorch, and called like the module itself.
+
+    forward = build_backend('openvino', model, example_inputs)
+    outputs = forward(inputs)        # the same nesting as model(inputs), tensors
+
+ONNX files come from torch's TorchScript-based exporter (``dynamo=False``, opset 17): the dynamo
+exporter of torch 2.14 writes a ``Split`` with opset-18 attributes when asked for opset 17 and is
+three times slower; it is available with ``exporter='dynamo'`` (opset 18 and up).
+"""
+import copy
+import importlib.util
+import os.path as osp
+import tempfile
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmcv.cnn import fuse_conv_bn
+from torch.utils._pytree import TreeSpec, tree_flatten, tree_unflatten
+
+from mmlow.models.layers import switch_to_deploy
+
+ONNX_OPSET = 17
+# Largest error allowed against eager fp32, relative to the largest magnitude of each output.
+TOLERANCES = {'fp32': 1e-3, 'tf32': 2e-2, 'fp16': 5e-2, 'bf16': 1e-1}
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    device: str  # where inputs and outputs live: 'cpu' or 'cuda'
+    precisions: Tuple[str, ...]  # the first is the default
+    package: Optional[str]  # the Python package it needs beyond torch
+    description: str
+
+
+BACKENDS = {
+    'cpu': BackendSpec('cpu', ('fp32', ), None, 'PyTorch eager'),
+    'cpu-compile': BackendSpec('cpu', ('fp32', ), None, 'torch.compile (inductor)'),
+    'torchscript': BackendSpec('cpu', ('fp32', ), None,
+                               'torch.jit.trace + torch.jit.optimize_for_inference'),
+    'onnxruntime': BackendSpec('cpu', ('fp32', ), 'onnxruntime',
+                               f'ONNX Runtime, CPU execution provider, opset {ONNX_OPSET}'),
+    'openvino': BackendSpec('cpu', ('fp32', 'bf16'), 'openvino', 'OpenVINO CPU plugin'),
+    'cuda': BackendSpec('cuda', ('fp32', ), None, 'PyTorch eager on CUDA'),
+    'cuda-fp16': BackendSpec('cuda', ('fp16', ), None, 'PyTorch eager on CUDA, fp16 autocast'),
+    'tensorrt': BackendSpec('cuda', ('fp16', 'fp32'), 'tensorrt',
+                            'TensorRT engine built from the ONNX export'),
+}
+
+
+class BackendUnavailableError(RuntimeError):
+    """The backend cannot run on this machine; the message names the ones that can."""
+
+
+class OutputMismatchError(RuntimeError):
+    """A backend's outputs differ from eager PyTorch by more than its precision allows."""
+
+
+def _unavailable_reason(name: str) -> Optional[str]:
+    spec = BACKENDS[name]
+    if spec.device == 'cuda' and not torch.cuda.is_available():
+        return 'torch sees no CUDA GPU on this machine'
+    if spec.package and importlib.util.find_spec(spec.package) is None:
+        return f'the Python package {spec.package!r} is not installed'
+    return None
+
+
+def available_backends() -> List[str]:
+    return [name for name in BACKENDS if _unavailable_reason(name) is None]
+
+
+def check_backend(name: str, precision: Optional[str] = None) -> str:
+    """Raise a clear error unless ``name`` runs here; return the precision it will run at."""
+    if name not in BACKENDS:
+        raise ValueError(f'unknown device {name!r}; choose one of {list(BACKENDS)}')
+    reason = _unavailable_reason(name)
+    if reason:
+        raise BackendUnavailableError(
+            f'device {name!r} is unavailable here: {reason}. Devices available here: '
+            f'{", ".join(available_backends())}')
+    precisions = BACKENDS[name].precisions
+    precision = precision or precisions[0]
+    if precision not in precisions:
+        raise ValueError(f'device {name!r} runs at precision {" or ".join(precisions)}, '
+                         f'not {precision!r}')
+    if name == 'cuda' and torch.backends.cudnn.allow_tf32:
+        return 'tf32'  # PyTorch's default for CUDA convolutions: say so rather than 'fp32'
+    return precision
+
+
+def deploy_copy(module: nn.Module) -> nn.Module:
+    """An eval-mode copy with BatchNorm folded away: mmlow blocks by their own
+    ``switch_to_deploy``, BN right after a plain conv elsewhere (e.g. mmdet's ResNet, FPN
+    ConvModules) by mmcv's ``fuse_conv_bn``. Callers check it against the original."""
+    deployed = copy.deepcopy(module).eval()
+    if hasattr(deployed, 'switch_to_deploy'):
+        deployed.switch_to_deploy()
+    switch_to_deploy(deployed)
+    fuse_conv_bn(deployed)
+    return deployed
+
+
+def tensor_forward(module: nn.Module, inputs: torch.Tensor):
+    """The unit a backend runs: a bare backbone's forward, or an mmengine model's
+    ``mode='tensor'`` forward (backbone + neck + head, no pre- or post-processing)."""
+    if hasattr(module, 'data_preprocessor'):
+        return module(inputs, mode='tensor')
+    return module(inputs)
+
+
+class _FlatOutputs(nn.Module):
+    """The tensor forward with its (nested) outputs flattened to a tuple, as tracers and
+    exporters need."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        return tuple(tree_flatten(tensor_forward(self.module, inputs))[0])
+
+
+def relative_errors(expected: Sequence[torch.Tensor],
+                    got: Sequence[torch.Tensor]) -> List[float]:
+    errors = []
+    for index, (ref, out) in enumerate(zip(expected, got)):
+        if tuple(ref.shape) != tuple(out.shape):
+            raise OutputMismatchError(f'output {index} has shape {tuple(out.shape)}, eager '
+                                      f'gives {tuple(ref.shape)}')
+        ref, out = ref.detach().float().cpu(), out.detach().float().cpu()
+        scale = max(ref.abs().max().item(), 1e-6)
+        errors.append((out - ref).abs().max().item() / scale)
+    return errors
+
+
+def check_outputs(expected: Sequence[torch.Tensor], got: Sequence[torch.Tensor],
+                  precision: str, what: str) -> float:
+    """Raise OutputMismatchError when ``got`` is not ``expected`` within ``precision``'s
+    tolerance; return the largest relative error."""
+    if len(expected) != len(got):
+        raise OutputMismatchError(f'{what} gives {len(got)} outputs, eager {len(expected)}')
+    errors = relative_errors(expected, got)
+    tolerance = TOLERANCES[precision]
+    worst = max(range(len(errors)), key=errors.__getitem__)
+    if errors[worst] > tolerance or errors[worst] != errors[worst]:  # NaN fails too
+        raise OutputMismatchError(
+            f'{what} differs from eager PyTorch: output {worst} {tuple(expected[worst].shape)} '
+            f'has relative error {errors[worst]:.2e} > {tolerance:.0e} allowed at {precision}')
+    return errors[worst]
+
+
+def export_onnx(module: nn.Module, example_inputs: torch.Tensor, path: str,
+                opset: int = ONNX_OPSET, exporter: str = 'torchscript') -> List[str]:
+    """Write ``module``'s flattened tensor forward to ``path``; return its output names."""
+    flat = _FlatOutputs(module).eval()  # the exporter restores this flag on the whole model
+    with torch.no_grad():
+        num_outputs = len(flat(example_inputs))
+    output_names = [f'output_{i}' for i in range(num_outputs)]
+    if exporter == 'torchscript':
+        torch.onnx.export(flat, (example_inputs, ), path, opset_version=opset,
+                          input_names=['input'], output_names=output_names, dynamo=False)
+    elif exporter == 'dynamo':
+        if opset < 18:
+            raise ValueError('the dynamo exporter of this torch writes opset-18 Split nodes: '
+                             'use opset 18 or more with it')
+        torch.onnx.export(flat, (example_inputs, ), path, opset_version=opset,
+                          input_names=['input'], output_names=output_names, dynamo=True,
+                          verbose=False)
+    else:
+        raise ValueError(f"exporter must be 'torchscript' or 'dynamo', not {exporter!r}")
+    return output_names
+
+
+class CompiledForward:
+    """A backend's build of a tensor forward for one input shape.
+
+    Calling it runs the backend and returns the eager module's output structure (tensors on
+    ``self.device``). ``max_error`` is the relative error measured against eager at build time.
+    """
+
+    def __init__(self, name: str, precision: str, input_shape: Tuple[int, ...],
+                 run_flat: Callable[[torch.Tensor], List[torch.Tensor]], spec: TreeSpec,
+                 max_error: float = 0.):
+        self.name = name
+        self.precision = precision
+        self.device = BACKENDS[name].device
+        self.input_shape = input_shape
+        self.max_error = max_error
+        self._run_flat = run_flat
+        self._spec = spec
+
+    def __call__(self, inputs: torch.Tensor):
+        if tuple(inputs.shape) != self.input_shape:
+            raise ValueError(f'{self.name} was built for input {self.input_shape}, got '
+                             f'{tuple(inputs.shape)}')
+        with torch.inference_mode():
+            flat = self._run_flat(inputs.to(self.device, torch.float32))
+        return tree_unflatten(list(flat), self._spec)
+
+    def synchronize(self) -> None:
+        if self.device == 'cuda':
+            torch.cuda.synchronize()
+
+
+def _eager_runner(flat: nn.Module, device: str, autocast_fp16: bool = False):
+    flat = flat.to(device)
+
+    def run(inputs):
+        if autocast_fp16:
+            with torch.autocast('cuda', dtype=torch.float16):
+                return [out.float() for out in flat(inputs)]
+        return flat(inputs)
+    return run
+
+
+def _compile_runner(flat: nn.Module):
+    compiled = torch.compile(flat, dynamic=False)
+    return lambda inputs: compiled(inputs)
+
+
+def _torchscript_runner(flat: nn.Module, example: torch.Tensor):
+    with torch.no_grad():
+        traced = torch.jit.trace(flat, example, check_trace=False)
+        optimized = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+    return lambda inputs: optimized(inputs)
+
+
+def _onnxruntime_runner(onnx_path: str):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(onnx_path, options, providers=['CPUExecutionProvider'])
+    input_name = session.get_inputs()[0].name
+
+    def run(inputs):
+        return [torch.from_numpy(out) for out in
+                session.run(None, {input_name: inputs.contiguous().numpy()})]
+    return run
+
+
+def _openvino_runner(onnx_path: str, precision: str):
+    import openvino as ov
+    core = ov.Core()
+    # Without the hint OpenVINO picks bf16 on CPUs that have it (AVX-512 BF16, AMX).
+    compiled = core.compile_model(core.read_model(onnx_path), 'CPU', {
+        'INFERENCE_PRECISION_HINT': 'f32' if precision == 'fp32' else 'bf16',
+        'PERFORMANCE_HINT': 'LATENCY',
+        'INFERENCE_NUM_THREADS': torch.get_num_threads(),
+    })
+    request = compiled.create_infer_request()
+
+    def run(inputs):
+        request.infer({0: inputs.contiguous().numpy()})
+        # the request reuses its output memory on the next call: copy out
+        return [torch.from_numpy(request.get_output_tensor(i).data.copy())
+                for i in range(len(compiled.outputs))]
+    return run
+
+
+def _tensorrt_runner(onnx_path: str, output_names: List[str], precision: str):
+    import tensorrt as trt
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)  # explicit batch, TensorRT 10's only mode
+    parser = trt.OnnxParser(network, logger)
+    with open(onnx_path, 'rb') as f:
+        if not parser.parse(f.read()):
+            errors = '; '.join(str(parser.get_error(i)) for i in range(parser.num_errors))
+            raise RuntimeError(f'TensorRT cannot parse the ONNX export: {errors}')
+    config = builder.create_builder_config()
+    if precision == 'fp16':
+        config.set_flag(trt.BuilderFlag.FP16)
+    serialized = builder.build_serialized_network(network, config)
+    if serialized is None:
+        raise RuntimeError('TensorRT failed to build an engine (see its log above)')
+    engine = trt.Runtime(logger).deserialize_cuda_engine(serialized)
+    context = engine.create_execution_context()
+    outputs = []
+    for name in output_names:
+        dtype = torch.from_numpy(np.empty(0, trt.nptype(engine.get_tensor_dtype(name)))).dtype
+        buffer = torch.empty(tuple(engine.get_tensor_shape(name)), dtype=dtype, device='cuda')
+        context.set_tensor_address(name, buffer.data_ptr())
+        outputs.append(buffer)
+
+    def run(inputs):
+        inputs = inputs.contiguous()
+        context.set_tensor_address('input', inputs.data_ptr())
+        if not context.execute_async_v3(torch.cuda.current_stream().cuda_stream):
+            raise RuntimeError('TensorRT execution failed')
+        return [buffer.float().clone() for buffer in outputs]
+    return run
+
+
+def build_backend(name: str, module: nn.Module, example_inputs: torch.Tensor,
+                  precision: Optional[str] = None, deployed: Optional[nn.Module] = None,
+                  onnx_path: Optional[str] = None) -> CompiledForward:
+    """Build ``module``'s tensor forward on backend ``name`` for ``example_inputs``' shape.
+
+    ``module`` is the eager reference (eval mode, fp32); ``deployed`` its BN-fused copy (made
+    here when not given). Both the fused copy and the backend are checked against the
+    reference on ``example_inputs``: a mismatch raises OutputMismatchError. ONNX-based
+    backends write their export to ``onnx_path`` (a temporary file when not given).
+    """
+    precision = check_backend(name, precision)
+    if module.training:
+        raise ValueError('build_backend needs the module in eval mode')
+    spec = BACKENDS[name]
+    device = next(module.parameters()).device
+    example_inputs = example_inputs.to(device, torch.float32)
+    with torch.inference_mode():
+        expected, tree_spec = tree_flatten(tensor_forward(module, example_inputs))
+    if deployed is None:
+        deployed = deploy_copy(module)
+    flat = _FlatOutputs(deployed).eval()
+    with torch.inference_mode():
+        check_outputs(expected, flat(example_inputs), 'fp32', 'the BN-fused (deploy) model')
+
+    flat = flat.to(spec.device)
+    example = example_inputs.to(spec.device)
+    with tempfile.TemporaryDirectory() as tmp:
+        if name in ('onnxruntime', 'openvino', 'tensorrt'):
+            path = onnx_path or osp.join(tmp, 'model.onnx')
+            output_names = export_onnx(flat.module, example, path)
+        if name in ('cpu', 'cuda', 'cuda-fp16'):
+            run = _eager_runner(flat, spec.device, autocast_fp16=name == 'cuda-fp16')
+        elif name == 'cpu-compile':
+            run = _compile_runner(flat)
+        elif name == 'torchscript':
+            run = _torchscript_runner(flat, example)
+        elif name == 'onnxruntime':
+            run = _onnxruntime_runner(path)
+        elif name == 'openvino':
+            run = _openvino_runner(path, precision)
+        else:
+            run = _tensorrt_runner(path, output_names, precision)
+        forward = CompiledForward(name, precision, tuple(example.shape), run, tree_spec)
+        with torch.inference_mode():
+            got = run(example)
+    forward.max_error = check_outputs(expected, got, precision, f'backend {name!r}')
+    return forward

@@ -1,0 +1,106 @@
+"""EfficientFormerV2 checkpoint layouts: official (snap-research/EfficientFormer), timm, mmlow."""
+import re
+from typing import Dict, Iterable, Optional
+
+from mmlow.models.backbones.efficientformer import efficientformerv2_arch
+
+LAYOUTS = ('official', 'timm', 'mmlow')
+
+_OFFICIAL_STEM = {'0': 'conv1.conv', '1': 'conv1.bn', '3': 'conv2.conv', '4': 'conv2.bn'}
+
+# official -> timm inside a stage list entry (block or downsample); nn.Sequential indices
+# become conv/bn names
+_OFFICIAL_TO_TIMM = (
+    (r'\.(q|k|v|v_local|stride_conv)\.0\.', r'.\1.conv.'),
+    (r'\.(q|k|v|v_local|stride_conv)\.1\.', r'.\1.bn.'),
+    (r'\.q\.local\.0\.', '.q.local.'),
+    (r'\.q\.proj\.0\.', '.q.proj.conv.'),
+    (r'\.q\.proj\.1\.', '.q.proj.bn.'),
+    (r'\.proj\.1\.', '.proj.conv.'),
+    (r'\.proj\.2\.', '.proj.bn.'),
+    (r'\.mlp\.(fc1|fc2|mid)\.', r'.mlp.\1.conv.'),
+    (r'\.mlp\.norm(\d)\.', r'.mlp.fc\1.bn.'),
+    (r'\.mlp\.mid_norm\.', '.mlp.mid.bn.'),
+    (r'\.layer_scale_(\d)$', r'.ls\1.gamma'),
+    (r'^dist_head\.', 'head_dist.'),
+)
+
+_TIMM_TO_MMLOW = (
+    (r'^stem\.conv(\d)\.conv\.', lambda m: f'stem.{int(m.group(1)) - 1}.conv.'),
+    (r'^stem\.conv(\d)\.bn\.', lambda m: f'stem.{int(m.group(1)) - 1}.norm.'),
+    (r'\.bn\.', '.norm.'),
+    (r'\.token_mixer\.', '.attn.'),
+    (r'\.attention_biases$', '.pos_bias.table'),
+    (r'\.ls(\d)\.gamma$', r'.ls\1.weight'),
+    (r'^(stem|stages)\.', r'backbone.\1.'),
+    (r'^norm\.', 'head.norm.'),
+    (r'^head_dist\.', 'head.fc_dist.'),
+    (r'^head\.(weight|bias)$', r'head.fc.\1'),
+)
+
+
+def detect_layout(keys: Iterable[str]) -> Optional[str]:
+    keys = set(keys)
+    # V1 checkpoints share the official/mmlow prefixes; only V2's MLPs have a `mid` conv
+    is_v2 = any('.mlp.mid' in k for k in keys)
+    if 'patch_embed.0.weight' in keys and is_v2:
+        return 'official'
+    if 'stem.conv1.conv.weight' in keys:
+        return 'timm'
+    if 'backbone.stem.0.conv.weight' in keys and is_v2:
+        return 'mmlow'
+    return None
+
+
+def _official_to_timm(key: str, value):
+    match = re.match(r'patch_embed\.(\d)\.(.*)', key)
+    if match:
+        return f'stem.{_OFFICIAL_STEM[match.group(1)]}.{match.group(2)}', value
+    match = re.match(r'network\.(\d+)\.(.*)', key)
+    if match:
+        index, rest = int(match.group(1)), match.group(2)
+        # the official network list interleaves stages (even) and downsamples (odd); a
+        # downsample's conv-BN is proj/norm, or conv/bn beside an attention
+        if index % 2:
+            rest = re.sub(r'^(proj|conv)\.', 'conv.conv.', rest)
+            rest = re.sub(r'^(norm|bn)\.', 'conv.bn.', rest)
+            key = f'stages.{(index + 1) // 2}.downsample.{rest}'
+        else:
+            key = f'stages.{index // 2}.blocks.{rest}'
+    for pattern, repl in _OFFICIAL_TO_TIMM:
+        key = re.sub(pattern, repl, key)
+    if re.search(r'\.ls\d\.gamma$', key):
+        value = value.reshape(-1)  # official layer scales are (C, 1, 1)
+    return key, value
+
+
+def to_mmlow(state_dict: Dict, layout: str) -> Dict:
+    if layout == 'mmlow':
+        return dict(state_dict)
+    if layout == 'official':
+        state_dict = dict(_official_to_timm(k, v) for k, v in state_dict.items())
+    # a downsample without attention is a bare conv-norm unit in mmlow
+    attn_downsamples = {m.group(1) for m in (re.match(r'stages\.(\d+)\.downsample\.attn\.', k)
+                                             for k in state_dict) if m}
+    out = {}
+    for key, value in state_dict.items():
+        if key.endswith('attention_bias_idxs'):
+            continue  # derived from the grid size, rebuilt by the model
+        match = re.match(r'stages\.(\d+)\.downsample\.conv\.(conv|bn)\.(.*)', key)
+        if match and match.group(1) not in attn_downsamples:
+            key = f'stages.{match.group(1)}.downsample.{match.group(2)}.{match.group(3)}'
+        for pattern, repl in _TIMM_TO_MMLOW:
+            key = re.sub(pattern, repl, key)
+        out[key] = value
+    return out
+
+
+def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
+    """The mmpretrain classifier that the papers' parameter counts refer to."""
+    settings = efficientformerv2_arch(arch)
+    return dict(
+        type='mmpretrain.ImageClassifier',
+        # the root-registry prefix, as for V1, keeps mmpretrain's own models out of the lookup
+        backbone=dict(type='mmengine.EfficientFormerV2', arch=arch, out_indices=(3, )),
+        head=dict(type='EfficientFormerNormClsHead', num_classes=num_classes,
+                  in_channels=settings['widths'][-1], norm_cfg=dict(type='BN')))

@@ -1,0 +1,221 @@
+import math
+
+import pytest
+import timm
+import torch
+
+from mmlow.converters import FAMILIES, convert_state_dict, load_strict
+from mmlow.models import EfficientFormer, EfficientFormerV2
+from mmlow.models.backbones.efficientformer import ARCH_SETTINGS, ARCH_SETTINGS_V2
+from mmlow.models.layers import (RelativePositionBias, relative_offset_index,
+                                 resize_offset_bias_table)
+from mmlow.registry import MODELS
+from tests.conftest import randomize_
+
+V1_ARCHS = ['l1', 'l3', 'l7']
+V2_ARCHS = ['s0', 's1', 's2', 'l']
+FAMILY_OF = {**{arch: 'efficientformer' for arch in V1_ARCHS},
+             **{arch: 'efficientformerv2' for arch in V2_ARCHS}}
+BACKBONE_OF = {'efficientformer': EfficientFormer, 'efficientformerv2': EfficientFormerV2}
+# Params of the classification model (millions), timm's count (heads included)
+REFERENCE_PARAMS_M = dict(l1=12.29, l3=31.41, l7=82.23, s0=3.60, s1=6.19, s2=12.71, l=26.32)
+
+
+def timm_reference(arch: str, seed: int = 0):
+    model = timm.create_model(f'{FAMILY_OF[arch]}_{arch}')
+    return randomize_(model, seed).eval()
+
+
+def test_arch_tables_cover_every_variant():
+    assert sorted(ARCH_SETTINGS) == sorted(V1_ARCHS)
+    assert sorted(ARCH_SETTINGS_V2) == sorted(V2_ARCHS)
+
+
+@pytest.mark.parametrize('arch', V1_ARCHS + V2_ARCHS)
+def test_features_logits_and_params_match_timm(arch):
+    """One forward each (the reference is fixed to 224): the classifier built by
+    ``classifier_cfg`` returns all four stages, which are compared with timm's intermediates,
+    and its head gives the logits."""
+    family = FAMILY_OF[arch]
+    reference = timm_reference(arch)
+    cfg = FAMILIES[family].classifier_cfg(arch)
+    classifier = MODELS.build(cfg)
+    params = sum(p.numel() for p in classifier.parameters())
+    assert params == sum(p.numel() for p in reference.parameters())
+    assert round(params / 1e6, 2) == pytest.approx(REFERENCE_PARAMS_M[arch], abs=0.006)
+
+    cfg['backbone']['out_indices'] = (0, 1, 2, 3)  # adds no parameters
+    classifier = MODELS.build(cfg).eval()
+    state_dict, _ = convert_state_dict(reference.state_dict(), family)
+    load_strict(classifier, state_dict, 'timm weights')
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        # timm hands V1's last stage back as NCHW too (its tokens reshaped to 7x7)
+        final, expected = reference.forward_intermediates(x)
+        expected_logits = reference.forward_head(final)
+        feats = classifier.extract_feat(x)
+        logits = classifier.head(feats)
+    assert len(feats) == 4
+    for e, g in zip(expected, feats):
+        assert e.shape == g.shape
+        assert (e - g).abs().max().item() <= 1e-5
+    assert (expected_logits - logits).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize('arch', ['l1', 's0'])
+def test_any_input_size_runs(arch):
+    backbone = BACKBONE_OF[FAMILY_OF[arch]](arch=arch)
+    randomize_(backbone, 1).eval()
+    with torch.no_grad():
+        outs = backbone(torch.randn(1, 3, 513, 769))
+    assert [tuple(o.shape[-2:]) for o in outs] == [(129, 193), (65, 97), (33, 49), (17, 25)]
+    assert [o.shape[1] for o in outs] == list(backbone.out_channels)
+    assert all(torch.isfinite(o).all() for o in outs)
+
+
+def test_bias_index_matches_reference_layout():
+    v1_attention = timm.create_model('efficientformer_l1').stages[3].blocks[4].token_mixer
+    assert torch.equal(relative_offset_index(7), v1_attention.attention_bias_idxs)
+    v2_downsample = timm.create_model('efficientformerv2_s0').stages[3].downsample.attn
+    assert torch.equal(relative_offset_index(14, query_stride=2),
+                       v2_downsample.attention_bias_idxs)
+
+
+def test_bias_at_training_grid_is_the_plain_gather():
+    bias = RelativePositionBias(4, 7)
+    torch.nn.init.normal_(bias.table)
+    assert torch.equal(bias((7, 7)), bias.table[:, relative_offset_index(7)])
+    assert bias((9, 5)).shape == (4, 45, 45)
+    strided = RelativePositionBias(4, 14, query_stride=2)
+    assert strided((33, 49)).shape == (4, 17 * 25, 33 * 49)
+
+
+def test_bias_resize_keeps_geometry():
+    gen = torch.Generator().manual_seed(0)
+    table = torch.randn(3, 7 * 7, generator=gen)
+    grid = table.reshape(3, 7, 7)
+    resized = resize_offset_bias_table(table, 7, (13, 19)).reshape(3, 13, 19)
+    # zero offset and the largest offsets keep their learned values
+    for (src_y, src_x), (dst_y, dst_x) in [((0, 0), (0, 0)), ((6, 6), (12, 18)),
+                                           ((0, 6), (0, 18)), ((6, 0), (12, 0))]:
+        assert torch.allclose(resized[:, dst_y, dst_x], grid[:, src_y, src_x], atol=1e-6)
+    # offsets scale with the grid: offset 6 of 13 rows is offset 3 of 7
+    assert torch.allclose(resized[:, 6, 0], grid[:, 3, 0], atol=1e-6)
+    # a constant bias stays constant; the same size is the identity
+    constant = resize_offset_bias_table(torch.full((2, 49), 0.7), 7, (4, 11))
+    assert torch.allclose(constant, torch.full_like(constant, 0.7), atol=1e-6)
+    assert torch.allclose(resize_offset_bias_table(table, 7, 7), table, atol=1e-6)
+    # a one-token axis only needs offset 0 along it
+    single = resize_offset_bias_table(table, 7, (1, 7)).reshape(3, 7)
+    assert torch.allclose(single, grid[:, 0], atol=1e-6)
+
+
+def test_out_indices_select_stages():
+    backbone = EfficientFormer(arch='l1', out_indices=(1, -1)).eval()
+    with torch.no_grad():
+        outs = backbone(torch.randn(1, 3, 96, 64))
+    assert [tuple(o.shape) for o in outs] == [(1, 96, 12, 8), (1, 448, 3, 2)]
+    backbone = EfficientFormerV2(arch='s0', out_indices=(0, )).eval()
+    with torch.no_grad():
+        assert backbone(torch.randn(1, 3, 64, 64))[0].shape == (1, 32, 16, 16)
+    with pytest.raises(ValueError, match='out_indices'):
+        EfficientFormerV2(arch='s0', out_indices=(4, ))
+
+
+def test_out_norm_option_adds_groupnorm_per_output():
+    backbone = EfficientFormerV2(arch='s0', out_indices=(1, 3), frozen_stages=2,
+                                 out_norm_cfg=dict(type='GN', num_groups=1))
+    randomize_(backbone, 4)
+    keys = backbone.state_dict().keys()
+    assert {'norm1.weight', 'norm3.weight'} <= keys and 'norm0.weight' not in keys
+    assert all(not p.requires_grad for p in backbone.norm1.parameters())
+    assert all(p.requires_grad for p in backbone.norm3.parameters())
+    plain = EfficientFormerV2(arch='s0', out_indices=(1, 3))
+    plain.load_state_dict({k: v for k, v in backbone.state_dict().items()
+                           if not k.startswith('norm')})
+    backbone.eval()
+    plain.eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        for normed, raw, norm in zip(backbone(x), plain(x), (backbone.norm1, backbone.norm3)):
+            expected = torch.nn.functional.group_norm(raw, 1, norm.weight, norm.bias, norm.eps)
+            assert (normed - expected).abs().max().item() <= 1e-5
+    assert not any(k.startswith('norm') for k in EfficientFormer(arch='l1').state_dict())
+
+
+def test_unknown_arch_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown EfficientFormer arch 'l5'"):
+        EfficientFormer(arch='l5')
+    with pytest.raises(ValueError, match="unknown EfficientFormerV2 arch 's9'"):
+        EfficientFormerV2(arch='s9')
+
+
+@pytest.mark.parametrize('backbone_cls,arch', [(EfficientFormer, 'l1'),
+                                               (EfficientFormerV2, 's0')])
+@pytest.mark.parametrize('frozen_stages', [0, 2])
+def test_frozen_stages_stay_frozen(backbone_cls, arch, frozen_stages):
+    backbone = backbone_cls(arch=arch, frozen_stages=frozen_stages)
+    backbone.train()
+    frozen = [backbone.stem, *backbone.stages[:frozen_stages]]
+    trainable = list(backbone.stages[frozen_stages:])
+    for module in frozen:
+        assert not module.training
+        assert all(not p.requires_grad for p in module.parameters())
+    for module in trainable:
+        assert module.training
+        assert all(p.requires_grad for p in module.parameters())
+    # a training step must leave frozen BN statistics untouched
+    before = backbone.stem[0].norm.running_mean.clone()
+    backbone(torch.randn(2, 3, 64, 64))
+    assert torch.equal(before, backbone.stem[0].norm.running_mean)
+
+
+@pytest.mark.parametrize('backbone_cls,arch', [(EfficientFormer, 'l1'),
+                                               (EfficientFormerV2, 's0')])
+def test_norm_eval_keeps_bn_in_eval_mode(backbone_cls, arch):
+    backbone = backbone_cls(arch=arch, norm_eval=True).train()
+    norms = [m for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(not m.training for m in norms)
+    assert backbone.stages[3].blocks[-1].mlp.training
+    assert all(m.training for m in backbone_cls(arch=arch).train().modules()
+               if isinstance(m, torch.nn.BatchNorm2d))
+
+
+@pytest.mark.parametrize('backbone_cls,arch', [(EfficientFormer, 'l1'),
+                                               (EfficientFormerV2, 's0')])
+def test_deploy_mode_fuses_bn_and_keeps_outputs(backbone_cls, arch):
+    backbone = randomize_(backbone_cls(arch=arch), 2).eval()
+    x = torch.randn(1, 3, 96, 80)  # not 224: the resized attention biases are used too
+    with torch.no_grad():
+        expected = backbone(x)
+        backbone.switch_to_deploy()
+        got = backbone(x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in backbone.modules())
+    for e, g in zip(expected, got):
+        assert (e - g).abs().max().item() <= 1e-4
+    with pytest.raises(RuntimeError, match='deploy'):
+        backbone.train()
+    built_fused = backbone_cls(arch=arch, deploy=True)
+    assert built_fused.state_dict().keys() == backbone.state_dict().keys()
+
+
+def test_registry_builds_from_downstream_scopes():
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    assert type(DET_MODELS.build(dict(type='EfficientFormer', arch='l1'))) is EfficientFormer
+    v2 = DET_MODELS.build(dict(type='EfficientFormerV2', arch='s0', out_indices=(2, 3)))
+    assert type(v2) is EfficientFormerV2 and v2.out_indices == (2, 3)
+    # mmpretrain has an EfficientFormer of its own: the root prefix selects mmlow's
+    assert type(PRETRAIN_MODELS.build(dict(type='mmengine.EfficientFormer'))) is EfficientFormer
+
+
+def test_pretrain_img_size_sets_bias_grid():
+    backbone = EfficientFormerV2(arch='s0', pretrain_img_size=256)
+    grids = {name: m.resolution for name, m in backbone.named_modules()
+             if isinstance(m, RelativePositionBias)}
+    # 256 -> stage grids 64, 32, 16, 8; stage 3 attends at stride 2, stage 4 enters from 16
+    assert grids['stages.2.blocks.5.attn.pos_bias'] == (8, 8)
+    assert grids['stages.3.blocks.3.attn.pos_bias'] == (8, 8)
+    assert grids['stages.3.downsample.attn.pos_bias'] == (16, 16)
+    assert EfficientFormer(arch='l1', pretrain_img_size=(224, 320)).stages[3].token_blocks[
+        0].attn.pos_bias.table.shape == (8, math.prod((7, 10)))
