@@ -106,9 +106,14 @@ def load_pretrained_backbone(backbone: nn.Module, checkpoint: str,
 
 
 def build_classifier(name: str, num_classes: int = 1000) -> nn.Module:
+    """The family's ImageNet classifier (an mmpretrain ImageClassifier) for arch ``name``."""
+    from mmengine.registry import DefaultScope
+
     from mmlow.registry import MODELS
     family, arch = parse_arch(name)
-    return MODELS.build(FAMILIES[family].classifier_cfg(arch, num_classes))
+    # its parts (data preprocessor, ...) are mmpretrain's, whatever scope is current
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(FAMILIES[family].classifier_cfg(arch, num_classes))
 
 
 def save_atomic(obj, path: str) -> None:

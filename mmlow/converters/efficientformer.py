@@ -9,6 +9,8 @@ from typing import Dict, Iterable, Optional
 
 from mmlow.models.backbones.efficientformer import efficientformer_arch
 
+from .classifier import image_classifier
+
 LAYOUTS = ('official', 'timm', 'mmlow')
 
 _OFFICIAL_STEM = {'0': 'conv1', '1': 'norm1', '3': 'conv2', '4': 'norm2'}
@@ -106,8 +108,7 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
 def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
     """The mmpretrain classifier that the papers' parameter counts refer to."""
     settings = efficientformer_arch(arch)
-    return dict(
-        type='mmpretrain.ImageClassifier',
+    return image_classifier(
         # mmpretrain registers its own (fixed-size) EfficientFormer: inside the classifier's
         # mmpretrain scope the root-registry prefix picks mmlow's
         backbone=dict(type='mmengine.EfficientFormer', arch=arch, out_indices=(3, )),

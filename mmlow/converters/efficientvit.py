@@ -12,6 +12,8 @@ from typing import Dict, Iterable, Optional
 
 from mmlow.models.backbones.efficientvit import efficientvit_arch
 
+from .classifier import image_classifier
+
 LAYOUTS = ('official', 'timm', 'mmlow')
 
 # timm's names for the entries that open official blocks2 / blocks3 before the sandwich blocks
@@ -97,8 +99,7 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
 def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
     """The mmpretrain classifier that the papers' parameter counts refer to."""
     settings = efficientvit_arch(arch)
-    return dict(
-        type='mmpretrain.ImageClassifier',
+    return image_classifier(
         backbone=dict(type='EfficientViTMSRA', arch=arch, out_indices=(2, )),
         head=dict(type='EfficientViTClsHead', num_classes=num_classes,
                   in_channels=settings['widths'][-1]))

@@ -1,0 +1,3 @@
+from .hooks import LatencyHook
+
+__all__ = ['LatencyHook']

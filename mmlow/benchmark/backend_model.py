@@ -1,0 +1,108 @@
+"""A detector, segmenter or classifier whose tensor forward runs on a backend.
+
+The model's own ``predict`` still runs: data preprocessing, NMS and box rescaling, logit
+resizing, label selection stay the model's eager Python. Only the part a backend can run, the
+tensor forward ``head.forward(extract_feat(inputs))`` (what ``mode='tensor'`` returns), is
+the backend's build. So end-to-end time is
+preprocess + backend forward + postprocess, and ``BackendModel.test_step`` stands in for the
+model's ``test_step`` / ``val_step`` in a runner.
+"""
+import copy
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from .backends import BACKENDS, CompiledForward, build_backend, check_backend, deploy_copy
+
+# Model classes (by name, so that no task package must be imported) whose predict computes
+# head.forward(extract_feat(inputs)) and post-processes its result; and the head's attribute.
+PREDICT_HEADS = {'SingleStageDetector': 'bbox_head',  # mmdet: RetinaNet, FCOS, ATSS, ...
+                 'EncoderDecoder': 'decode_head',  # mmseg: Semantic FPN, UPerNet, ...
+                 'ImageClassifier': 'head'}  # mmpretrain
+
+
+def predict_head_name(model: nn.Module) -> str:
+    """The attribute of the head whose forward ends the tensor forward, or a clear error."""
+    for cls in type(model).__mro__:
+        name = PREDICT_HEADS.get(cls.__name__)
+        head = getattr(model, name, None) if name else None
+        if isinstance(head, nn.Module) and not isinstance(head, nn.ModuleList):
+            return name
+    raise TypeError(
+        f'{type(model).__name__} cannot run its tensor forward on a backend: supported are '
+        f'models derived from {", ".join(PREDICT_HEADS)} with a single head (two-stage '
+        'detectors and cascades run NMS inside their forward)')
+
+
+class _HeadOutputs:
+    """Carries the backend's head outputs from the stand-in extract_feat to the head."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+
+class BackendModel:
+    """``model`` with its tensor forward on ``backend`` (a name of mmlow.benchmark.BACKENDS).
+
+    A deployed (BN-fused) copy of ``model`` is made once and moved to the backend's device;
+    each new input shape gets its own backend build of it, checked against eager PyTorch
+    (``built_last_step`` tells whether the last step made one, for timers to leave it out).
+    ``predict`` runs on a shallow copy of the deployed model whose ``extract_feat`` and head
+    ``forward`` are stand-ins: they share every weight, and the deployed model itself stays
+    intact for the backends to build from.
+    """
+
+    def __init__(self, model: nn.Module, backend: str, precision: Optional[str] = None):
+        self.precision = check_backend(backend, precision)
+        self.backend = backend
+        self.device = BACKENDS[backend].device
+        self.reference = model
+        self.deployed = deploy_copy(model).to(self.device)
+        head_name = predict_head_name(self.deployed)
+        self.predictor = copy.copy(self.deployed)
+        self.predictor._modules = dict(self.deployed._modules)
+        head = copy.copy(self.deployed._modules[head_name])
+        self.predictor._modules[head_name] = head
+        # instance attributes shadow the methods of the shallow copies only
+        self.predictor.extract_feat = self._extract_feat
+        head.forward = self._head_forward
+        self.builds: Dict[Tuple[int, ...], CompiledForward] = {}
+        self.built_last_step = False
+        self._heads_called = 0
+
+    def forward_for(self, inputs: torch.Tensor) -> CompiledForward:
+        shape = tuple(inputs.shape)
+        if shape not in self.builds:
+            self.builds[shape] = build_backend(self.backend, self.reference, inputs,
+                                               self.precision, deployed=self.deployed)
+            self.built_last_step = True
+        return self.builds[shape]
+
+    def _extract_feat(self, inputs: torch.Tensor, *args, **kwargs) -> _HeadOutputs:
+        return _HeadOutputs(self.forward_for(inputs)(inputs))
+
+    def _head_forward(self, features, *args, **kwargs):
+        if not isinstance(features, _HeadOutputs):
+            raise TypeError("the head got features that did not come from the model's "
+                            "extract_feat: this model's predict does not fit a backend")
+        self._heads_called += 1
+        return features.outputs
+
+    @torch.inference_mode()
+    def test_step(self, data: dict) -> list:
+        """Like BaseModel.test_step: preprocess, predict, return the data samples."""
+        self.built_last_step = False
+        self._heads_called = 0
+        data = self.predictor.data_preprocessor(data, False)
+        results = self.predictor._run_forward(data, mode='predict')
+        if not self._heads_called:
+            raise RuntimeError(f"{type(self.deployed).__name__}'s predict does not call its "
+                               'head forward: it cannot run on a backend')
+        return results
+
+    val_step = test_step
+
+    def synchronize(self) -> None:
+        if self.device == 'cuda':
+            torch.cuda.synchronize()

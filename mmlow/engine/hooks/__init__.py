@@ -1,0 +1,3 @@
+from .latency_hook import LatencyHook
+
+__all__ = ['LatencyHook']

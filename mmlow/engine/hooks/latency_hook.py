@@ -1,0 +1,202 @@
+"""End-to-end latency and FPS of the validation / test pipeline, beside its metrics.
+
+    custom_hooks = [dict(type='LatencyHook', warmup=5)]
+
+Times each ``val_step`` / ``test_step`` of the runner's model: data preprocessor, forward and
+post-processing (NMS, mask pasting, logit resizing), without data loading or the evaluator.
+The timer is a ``perf_counter`` pair around the step (after a device synchronisation on CUDA):
+no extra forward runs. ``mode='backbone'`` times only ``model.backbone``'s forward instead
+(its forward hooks start and stop the timer), to tell the backbone's share from the rest.
+``backend='onnxruntime'`` etc. runs the tensor forward of a deployed copy on that backend
+(see mmlow.benchmark.BackendModel); iterations that build a backend for a new input shape are
+not timed.
+
+Per run it logs per-image median / p90 / mean latency and FPS (message hub scalars
+``{val,test}/latency/*``, so they reach the log, the scalars JSON and TensorBoard) and writes
+one JSON record (keys: mmlow.benchmark.RECORD_KEYS) to
+``latency_{phase}_{mode}_{backend}_iter{iter}.json`` in the log dir.
+"""
+import json
+import os.path as osp
+import time
+from typing import List, Optional
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmlow.benchmark.backend_model import BackendModel
+from mmlow.benchmark.record import latency_stats, make_record, model_name, most_common
+from mmlow.registry import HOOKS
+
+MODES = ('end2end', 'backbone')
+
+
+@HOOKS.register_module()
+class LatencyHook(Hook):
+    """Measure per-image latency and FPS during validation and testing.
+
+    Args:
+        warmup: leading iterations of each run left out of the figures.
+        mode: 'end2end' (the whole step) or 'backbone' (the backbone's forward only).
+        backend: None to time the runner's model as it is; or a name of
+            mmlow.benchmark.BACKENDS to run the tensor forward of its deployed copy there.
+        precision: the backend's precision where it has a choice (openvino: 'fp32'/'bf16').
+    """
+    priority = 'NORMAL'  # after_*_epoch must run before LoggerHook logs the scalars
+
+    def __init__(self, warmup: int = 5, mode: str = 'end2end', backend: Optional[str] = None,
+                 precision: Optional[str] = None):
+        if mode not in MODES:
+            raise ValueError(f'LatencyHook mode must be one of {MODES}, not {mode!r}')
+        if mode == 'backbone' and backend is not None:
+            raise ValueError("mode='backbone' times the eager backbone inside the model: a "
+                             'backend runs backbone, neck and head as one graph')
+        if warmup < 0:
+            raise ValueError('warmup must be >= 0')
+        self.warmup = warmup
+        self.mode = mode
+        self.backend = backend
+        self.precision = precision
+        self.records: List[dict] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self._iteration_ms: List[float] = []
+        self._images: List[int] = []
+        self._shapes: List[tuple] = []
+        self._steps = 0
+        self._handles = []
+        self.backend_model = None
+        self._last_shape = None
+        self._on_cuda = False
+        self._backbone_started = 0.
+        self._backbone_ms = 0.
+
+    # --- the timers ---------------------------------------------------------------------
+
+    @staticmethod
+    def _model(runner) -> torch.nn.Module:
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    def _synchronize(self) -> None:
+        if self._on_cuda:
+            torch.cuda.synchronize()
+
+    def _start(self, runner, phase: str) -> None:
+        self._reset()
+        model = self._model(runner)
+        step_name = f'{phase}_step'
+        other = vars(runner.model).get(step_name)
+        if other is not None and (self.backend is not None or other.replaces_model):
+            raise ValueError('a LatencyHook with a backend runs the model on that backend: '
+                             'it cannot share a run with another LatencyHook')
+        self._on_cuda = next(model.parameters()).device.type == 'cuda'
+        if self.backend is not None:
+            self.backend_model = BackendModel(model, self.backend, self.precision)
+            self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
+            preprocessor = self.backend_model.predictor.data_preprocessor
+            step = self.backend_model.test_step
+        else:
+            preprocessor = model.data_preprocessor
+            step = getattr(runner.model, step_name)
+        self._handles.append(preprocessor.register_forward_hook(self._record_input_shape))
+        if self.mode == 'backbone':
+            backbone = getattr(model, 'backbone', None)
+            if backbone is None:
+                raise ValueError(f"mode='backbone': {type(model).__name__} has no backbone")
+            self._handles += [backbone.register_forward_pre_hook(self._backbone_start),
+                              backbone.register_forward_hook(self._backbone_stop)]
+
+        def timed_step(data):
+            self._backbone_ms = 0.
+            self._synchronize()
+            start = time.perf_counter()
+            outputs = step(data)
+            self._synchronize()
+            elapsed_ms = (time.perf_counter() - start) * 1e3
+            self._add(elapsed_ms)
+            return outputs
+
+        timed_step.replaces_model = self.backend is not None
+        # an instance attribute shadows the model's method for this run only
+        setattr(runner.model, step_name, timed_step)
+
+    def _record_input_shape(self, module, args, outputs) -> None:
+        self._last_shape = tuple(outputs['inputs'].shape)
+
+    def _backbone_start(self, module, args) -> None:
+        self._synchronize()
+        self._backbone_started = time.perf_counter()
+
+    def _backbone_stop(self, module, args, outputs) -> None:
+        self._synchronize()
+        self._backbone_ms += (time.perf_counter() - self._backbone_started) * 1e3
+
+    def _add(self, step_ms: float) -> None:
+        self._steps += 1
+        built = self.backend_model is not None and self.backend_model.built_last_step
+        if self._steps <= self.warmup or built:
+            return
+        self._iteration_ms.append(self._backbone_ms if self.mode == 'backbone' else step_ms)
+        self._images.append(self._last_shape[0])
+        self._shapes.append(self._last_shape)
+
+    def _stop(self, runner, phase: str) -> None:
+        vars(runner.model).pop(f'{phase}_step', None)
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    # --- the record ---------------------------------------------------------------------
+
+    def _precision_and_backend(self, runner, phase: str):
+        if self.backend_model is not None:
+            return self.backend_model.precision, self.backend
+        loop = runner.val_loop if phase == 'val' else runner.test_loop
+        if getattr(loop, 'fp16', False):  # the loop's autocast: fp16 on CUDA, bf16 on CPU
+            return ('fp16', 'cuda-fp16') if self._on_cuda else ('bf16', 'cpu')
+        return ('fp32', 'cuda') if self._on_cuda else ('fp32', 'cpu')
+
+    def _report(self, runner, phase: str) -> None:
+        if not self._iteration_ms:
+            runner.logger.warning(
+                f'LatencyHook: {self._steps} {phase} iterations, none timed after the '
+                f'{self.warmup} warm-up ones: no latency recorded for this run')
+            return
+        precision, backend = self._precision_and_backend(runner, phase)
+        model = self._model(runner)
+        config = getattr(runner.cfg, 'filename', None)
+        record = make_record(
+            model=model_name(model), config=osp.basename(config) if config else None,
+            phase=phase, mode=self.mode, backend=backend,
+            device='cuda' if self._on_cuda else 'cpu', precision=precision,
+            deploy=self.backend_model is not None, batch_size=most_common(self._images),
+            input_shape=most_common(self._shapes), warmup=self.warmup,
+            stats=latency_stats(self._iteration_ms, self._images))
+        self.records.append(record)
+        for key in ('fps', 'median_ms', 'p90_ms', 'mean_ms'):
+            runner.message_hub.update_scalar(f'{phase}/latency/{key}', record[key])
+        path = osp.join(runner.log_dir,
+                        f'latency_{phase}_{self.mode}_{backend}_iter{runner.iter}.json')
+        with open(path, 'w') as f:
+            json.dump(record, f, indent=2)
+        runner.logger.info(
+            f'LatencyHook ({self.mode}, {backend} {precision}): {record["fps"]:.2f} FPS, '
+            f'per image median {record["median_ms"]:.2f} ms, p90 {record["p90_ms"]:.2f} ms '
+            f'over {record["num_iters"]} iterations (batch {record["batch_size"]}, input '
+            f'{record["input_shape"]}); record: {path}')
+
+    def before_val_epoch(self, runner) -> None:
+        self._start(runner, 'val')
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._stop(runner, 'val')
+        self._report(runner, 'val')
+
+    def before_test_epoch(self, runner) -> None:
+        self._start(runner, 'test')
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._stop(runner, 'test')
+        self._report(runner, 'test')

@@ -1,0 +1,137 @@
+"""Every backend runs a tiny backbone and matches eager; GPU ones say clearly when absent."""
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import ConfigDict
+from mmengine.registry import MODELS, init_default_scope
+
+from mmlow.benchmark import (BACKENDS, BackendModel, BackendUnavailableError,
+                             OutputMismatchError, available_backends, build_backend,
+                             check_backend, synthetic_batch)
+from mmlow.benchmark.backends import TOLERANCES, relative_errors
+from mmlow.models import LowFormer
+from tests.conftest import randomize_
+
+CPU_BACKENDS = ['cpu', 'torchscript', 'onnxruntime', 'openvino']
+GPU_BACKENDS = ['cuda', 'cuda-fp16', 'tensorrt']
+
+
+def _lowformer(arch='b0'):
+    # random weights and BN statistics: a wrong BN fusion cannot hide behind identity BN
+    return randomize_(LowFormer(arch=arch, out_indices=(1, 2, 3))).eval()
+
+
+def test_backend_table_is_complete():
+    assert list(BACKENDS) == ['cpu', 'cpu-compile'] + CPU_BACKENDS[1:] + GPU_BACKENDS
+    assert set(CPU_BACKENDS) < set(available_backends())
+
+
+@pytest.mark.parametrize('name', CPU_BACKENDS)
+def test_cpu_backend_matches_eager(name):
+    backbone = _lowformer()
+    x = torch.randn(1, 3, 64, 64)
+    forward = build_backend(name, backbone, x)
+    assert forward.precision == 'fp32' and forward.device == 'cpu'
+    with torch.no_grad():
+        expected = backbone(x)
+    got = forward(torch.randn(1, 3, 64, 64)) and forward(x)  # reusable, same input shape
+    assert isinstance(got, tuple) and len(got) == 3
+    assert max(relative_errors(expected, got)) <= TOLERANCES['fp32']
+    with pytest.raises(ValueError, match='built for input'):
+        forward(torch.randn(1, 3, 96, 64))
+
+
+def test_openvino_bf16_is_labelled_and_really_bf16():
+    backbone = _lowformer()
+    x = torch.randn(1, 3, 64, 64)
+    fp32 = build_backend('openvino', backbone, x)
+    bf16 = build_backend('openvino', backbone, x, precision='bf16')
+    assert bf16.precision == 'bf16'
+    assert fp32.max_error < 1e-4  # f32 is asked for explicitly: this CPU would pick bf16
+    assert 1e-4 < bf16.max_error <= TOLERANCES['bf16']
+
+
+def test_torch_compile_matches_eager():
+    # inductor compiles C++ per kernel: the smallest LowFormer that still has attention
+    backbone = randomize_(LowFormer(arch=dict(widths=(8, 16, 32, 64, 64), depths=(0, 1, 1, 1, 1)),
+                                    out_indices=(3, ))).eval()
+    x = torch.randn(1, 3, 64, 64)
+    forward = build_backend('cpu-compile', backbone, x)
+    with torch.no_grad():
+        assert max(relative_errors(backbone(x), forward(x))) <= TOLERANCES['fp32']
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a CUDA GPU is present')
+@pytest.mark.parametrize('name', GPU_BACKENDS)
+def test_gpu_backend_without_gpu_is_a_clear_error(name):
+    with pytest.raises(BackendUnavailableError) as error:
+        check_backend(name)
+    message = str(error.value)
+    assert f"device '{name}' is unavailable here" in message
+    assert 'no CUDA GPU' in message
+    assert 'Devices available here: cpu, cpu-compile, torchscript' in message
+
+
+def test_unknown_backend_and_precision_are_refused():
+    with pytest.raises(ValueError, match='unknown device'):
+        check_backend('tpu')
+    with pytest.raises(ValueError, match='fp32 or bf16'):
+        check_backend('openvino', 'fp16')
+
+
+class _NormBeforeConv(nn.Module):
+    """BN registered after the conv but applied before it: naive conv-BN fusion gets it wrong."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return self.conv(self.bn(x))
+
+
+def test_a_wrong_fusion_is_an_error_not_a_number():
+    module = randomize_(_NormBeforeConv()).eval()
+    with pytest.raises(OutputMismatchError, match='BN-fused'):
+        build_backend('onnxruntime', module, torch.randn(1, 4, 8, 8))
+
+
+def test_segmenter_predicts_alike_on_a_backend():
+    """Semantic FPN (LowFormer-B0): backend forward, eager resize and argmax around it."""
+    init_default_scope('mmseg')
+    model = MODELS.build(ConfigDict(  # attribute access, as mmseg reads test_cfg.mode
+        type='EncoderDecoder',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+        backbone=dict(type='LowFormer', arch='b0', out_indices=(0, 1, 2, 3)),
+        neck=dict(type='FPN', in_channels=[32, 64, 128, 256], out_channels=32, num_outs=4),
+        decode_head=dict(type='FPNHead', in_channels=[32] * 4, in_index=[0, 1, 2, 3],
+                         feature_strides=[4, 8, 16, 32], channels=16, num_classes=5,
+                         norm_cfg=dict(type='BN'), align_corners=False,
+                         loss_decode=dict(type='CrossEntropyLoss')),
+        test_cfg=dict(mode='whole')))
+    randomize_(model).eval()
+    data = synthetic_batch('mmseg', (64, 96), 2)
+    with torch.no_grad():
+        expected = model.test_step(data)
+    backend_model = BackendModel(model, 'onnxruntime')
+    got = backend_model.test_step(data)
+    assert backend_model.built_last_step
+    for e, g in zip(expected, got):
+        assert g.seg_logits.data.shape == (5, 64, 96)
+        assert relative_errors([e.seg_logits.data], [g.seg_logits.data])[0] <= 1e-3
+        assert (e.pred_sem_seg.data == g.pred_sem_seg.data).float().mean() > 0.999
+    backend_model.test_step(data)
+    assert not backend_model.built_last_step  # built once per input shape
+
+
+def test_two_stage_detector_is_refused():
+    init_default_scope('mmdet')
+
+    class TwoStage(nn.Module):  # what matters is the class name in the MRO, and no bbox_head
+        data_preprocessor = nn.Identity()
+
+    TwoStage.__name__ = 'TwoStageDetector'
+    with pytest.raises(TypeError, match='cannot run its tensor forward on a backend'):
+        BackendModel(TwoStage().eval(), 'cpu')

@@ -1,0 +1,115 @@
+"""LatencyHook on a tiny RetinaNet-LowFormer over generated 64x64 shapes images."""
+import json
+import os
+
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmlow.benchmark import RECORD_KEYS
+from mmlow.engine import LatencyHook
+
+NUM_IMAGES = 8
+WARMUP = 2
+
+TINY_CONFIG = """
+_base_ = '{repo}/configs/detection/retinanet_lowformer_b1_shapes.py'
+data_root = '{root}/'
+image_size = (64, 64)
+generator = dict(num_train=1, num_val={num_images}, img_size=image_size, size_range=(0.3, 0.6))
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_size, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root=data_root, generator=generator,
+                                   pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+model = dict(test_cfg=dict(score_thr=0.0))
+"""
+
+
+@pytest.fixture
+def tiny_cfg(tmp_path, repo_root):
+    config = tmp_path / 'tiny_latency.py'
+    config.write_text(TINY_CONFIG.format(repo=repo_root, root=tmp_path / 'shapes',
+                                         num_images=NUM_IMAGES))
+    cfg = Config.fromfile(str(config))
+    cfg.work_dir = str(tmp_path / 'work')
+    return cfg
+
+
+def _latency_hooks(runner):
+    return [hook for hook in runner.hooks if isinstance(hook, LatencyHook)]
+
+
+def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
+    tiny_cfg.custom_hooks = [dict(type='LatencyHook', warmup=WARMUP),
+                             dict(type='LatencyHook', warmup=WARMUP, mode='backbone')]
+    runner = Runner.from_cfg(tiny_cfg)
+    runner.val()
+    end2end, backbone = _latency_hooks(runner)
+    assert (end2end.mode, backbone.mode) == ('end2end', 'backbone')
+    for hook in (end2end, backbone):
+        (record, ) = hook.records
+        assert tuple(record) == RECORD_KEYS
+        assert record['phase'] == 'val' and record['mode'] == hook.mode
+        assert record['num_iters'] == NUM_IMAGES - WARMUP  # warm-up left out
+        assert record['num_images'] == NUM_IMAGES - WARMUP
+        assert record['batch_size'] == 1 and record['warmup'] == WARMUP
+        assert record['input_shape'] == [1, 3, 64, 64]
+        assert record['backend'] == 'cpu' and record['precision'] == 'fp32'
+        assert record['model'] == 'RetinaNet/LowFormer'
+        assert record['config'] == 'tiny_latency.py'
+        assert record['fps'] > 0
+        assert 0 < record['median_ms'] <= record['p90_ms']
+        assert record['fps'] == pytest.approx(1e3 / record['mean_ms'])
+    # the backbone is a part of the whole step
+    assert backbone.records[0]['median_ms'] < end2end.records[0]['median_ms']
+
+    for hook in (end2end, backbone):
+        path = os.path.join(runner.log_dir, f'latency_val_{hook.mode}_cpu_iter0.json')
+        with open(path) as f:
+            assert json.load(f) == hook.records[0]
+    # the scalars reach the visualizer's JSON (and TensorBoard where it is a backend)
+    with open(os.path.join(runner.log_dir, 'vis_data', 'scalars.json')) as f:
+        scalars = json.loads(f.read().splitlines()[-1])
+    assert scalars['latency/fps'] > 0 and 'coco/bbox_mAP' in scalars
+    # the model's own val_step is back
+    assert 'val_step' not in vars(runner.model)
+
+
+def test_test_phase_on_a_backend_leaves_out_the_build(tiny_cfg):
+    # no warm-up: the first iteration builds (exports) the backend and is left out for that
+    tiny_cfg.custom_hooks = [dict(type='LatencyHook', warmup=0, backend='onnxruntime')]
+    runner = Runner.from_cfg(tiny_cfg)
+    runner.test()
+    (hook, ) = _latency_hooks(runner)
+    (record, ) = hook.records
+    assert record['phase'] == 'test' and record['backend'] == 'onnxruntime'
+    assert record['deploy'] and record['precision'] == 'fp32'
+    assert record['num_iters'] == NUM_IMAGES - 1
+    assert record['fps'] > 0
+    assert list(hook.backend_model.builds) == [(1, 3, 64, 64)]  # one build per input shape
+    assert os.path.isfile(os.path.join(runner.log_dir,
+                                       'latency_test_end2end_onnxruntime_iter0.json'))
+    assert 'test_step' not in vars(runner.model)
+
+
+def test_a_backend_hook_does_not_silently_replace_another(tiny_cfg):
+    tiny_cfg.custom_hooks = [dict(type='LatencyHook'),
+                             dict(type='LatencyHook', backend='onnxruntime')]
+    with pytest.raises(ValueError, match='cannot share a run'):
+        Runner.from_cfg(tiny_cfg).test()
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match='mode'):
+        LatencyHook(mode='neck')
+    with pytest.raises(ValueError, match='backbone'):
+        LatencyHook(mode='backbone', backend='openvino')
