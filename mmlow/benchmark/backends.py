@@ -298,13 +298,15 @@ def _tensorrt_runner(onnx_path: str, output_names: List[str], precision: str):
 
 def build_backend(name: str, module: nn.Module, example_inputs: torch.Tensor,
                   precision: Optional[str] = None, deployed: Optional[nn.Module] = None,
-                  onnx_path: Optional[str] = None) -> CompiledForward:
+                  onnx_path: Optional[str] = None, onnx_opset: int = ONNX_OPSET,
+                  onnx_exporter: str = 'torchscript') -> CompiledForward:
     """Build ``module``'s tensor forward on backend ``name`` for ``example_inputs``' shape.
 
     ``module`` is the eager reference (eval mode, fp32); ``deployed`` its BN-fused copy (made
     here when not given). Both the fused copy and the backend are checked against the
     reference on ``example_inputs``: a mismatch raises OutputMismatchError. ONNX-based
-    backends write their export to ``onnx_path`` (a temporary file when not given).
+    backends write their export (see export_onnx) to ``onnx_path``, a temporary file when not
+    given.
     """
     precision = check_backend(name, precision)
     if module.training:
@@ -325,7 +327,7 @@ def build_backend(name: str, module: nn.Module, example_inputs: torch.Tensor,
     with tempfile.TemporaryDirectory() as tmp:
         if name in ('onnxruntime', 'openvino', 'tensorrt'):
             path = onnx_path or osp.join(tmp, 'model.onnx')
-            output_names = export_onnx(flat.module, example, path)
+            output_names = export_onnx(flat.module, example, path, onnx_opset, onnx_exporter)
         if name in ('cpu', 'cuda', 'cuda-fp16'):
             run = _eager_runner(flat, spec.device, autocast_fp16=name == 'cuda-fp16')
         elif name == 'cpu-compile':

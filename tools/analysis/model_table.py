@@ -27,6 +27,25 @@ PAPER = {
         'e2': dict(params_m=22.75, gmacs=3.789, top1=81.6),
         'e3': dict(params_m=41.32, gmacs=4.866, top1=83.0),
     },
+    'efficientvit': {
+        'm0': dict(params_m=2.3, top1=63.2),
+        'm1': dict(params_m=3.0, top1=68.4),
+        'm2': dict(params_m=4.2, top1=70.8),
+        'm3': dict(params_m=6.9, top1=73.4),
+        'm4': dict(params_m=8.8, top1=74.3),
+        'm5': dict(params_m=12.4, top1=77.1),
+    },
+    'efficientformer': {
+        'l1': dict(top1=79.2, iphone12_ms=1.6),
+        'l3': dict(top1=82.4, iphone12_ms=3.0),
+        'l7': dict(top1=83.3, iphone12_ms=7.0),
+    },
+    'efficientformerv2': {
+        's0': dict(iphone12_ms=0.9),
+        's1': dict(iphone12_ms=1.1),
+        's2': dict(iphone12_ms=1.6),
+        'l': dict(iphone12_ms=2.7),
+    },
 }
 
 
@@ -52,20 +71,19 @@ def main(argv=None):
                         choices=sorted(PAPER))
     args = parser.parse_args(argv)
     size = tuple(args.size)
-    header = ['model', 'params (M)', 'paper params (M)', 'GMACs@224', 'paper GMACs@224']
+    header = ['model', 'params (M)', 'GMACs@224']
     if size != (224, 224):
         header.append(f'GMACs@{size[0]}x{size[1]}')
-    header.append('paper top-1')
+    header += ['paper params (M)', 'paper GMACs@224', 'paper top-1', 'paper iPhone 12 (ms)']
     print('| ' + ' | '.join(header) + ' |')
     print('|' + '---|' * len(header))
     for name, params, macs_224, macs_size, paper in rows(args.families, size):
-        cells = [name, _fmt(params / 1e6, 2), _fmt(paper.get('params_m'), 2),
-                 _fmt(macs_224 / 1e9, 3), _fmt(paper.get('gmacs'), 3)]
+        cells = [name, _fmt(params / 1e6, 2), _fmt(macs_224 / 1e9, 3)]
         if macs_size is not None:
             cells.append(_fmt(macs_size / 1e9, 2))
-        cells.append(_fmt(paper.get('top1'), 1))
-        print('| ' + ' | '.join(cells) + ' |')
-
+        cells += [_fmt(paper.get("params_m"), 2), _fmt(paper.get('gmacs'), 3),
+                  _fmt(paper.get('top1'), 1), _fmt(paper.get('iphone12_ms'), 1)]
+        print('| ' + ' | '.join(cells) + ' |', flush=True)
 
 if __name__ == '__main__':
     main()
