@@ -3,9 +3,8 @@
 The model's own ``predict`` still runs: data preprocessing, NMS and box rescaling, logit
 resizing, label selection stay the model's eager Python. Only the part a backend can run, the
 tensor forward ``head.forward(extract_feat(inputs))`` (what ``mode='tensor'`` returns), is
-the backend's build. So end-to-end time is
-preprocess + backend forward + postprocess, and ``BackendModel.test_step`` stands in for the
-model's ``test_step`` / ``val_step`` in a runner.
+the backend's build. So end-to-end time is preprocess + backend forward + postprocess, and
+``BackendModel.test_step`` stands in for the model's ``test_step`` / ``val_step`` in a runner.
 """
 import copy
 from typing import Dict, Optional, Tuple

@@ -1,9 +1,12 @@
 """A model from a task config for benchmarking and export: built in eval mode, with the
-given checkpoint or with random weights (no pretrained backbone is looked for)."""
+given checkpoint or with its own random initialisation (no pretrained weights are looked for)."""
+import logging
 import os.path as osp
 from typing import Optional, Tuple
 
 import torch.nn as nn
+from mmengine.config import ConfigDict
+from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.utils import get_installed_path
@@ -23,15 +26,45 @@ def config_path(config: str) -> str:
     return osp.join(get_installed_path(package), '.mim', 'configs', relative)
 
 
+def _without_pretrained(node):
+    """The model config with every pretrained-weights reference taken out."""
+    def is_pretrained(init_cfg) -> bool:
+        return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
+
+    if isinstance(node, dict):
+        node = {key: _without_pretrained(value) for key, value in node.items()
+                if key != 'pretrained'}
+        init_cfg = node.get('init_cfg')
+        if is_pretrained(init_cfg):
+            node['init_cfg'] = None
+        elif isinstance(init_cfg, list):
+            node['init_cfg'] = [item for item in init_cfg if not is_pretrained(item)]
+        return node
+    if isinstance(node, (list, tuple)):
+        return type(node)(_without_pretrained(value) for value in node)
+    return node
+
+
 def model_from_config(config: str, checkpoint: Optional[str] = None,
                       cfg_options: Optional[dict] = None) -> Tuple[nn.Module, str]:
-    """(model in eval mode on the CPU, the config's default scope)."""
+    """(model in eval mode on the CPU, the config's default scope).
+
+    Without a checkpoint the model has its own initialisation (e.g. RetinaNet's prior
+    probability on the classification bias, so that post-processing sees as few candidate boxes
+    as at the start of training) but no pretrained weights, which are not needed for timing.
+    """
     cfg = load_config(config_path(config), cfg_options)
     scope = cfg.default_scope
     init_default_scope(scope)
-    # init_weights() is never called: a Pretrained init_cfg that points at a missing file
-    # does not matter for timing, and a given checkpoint replaces every weight
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(ConfigDict(_without_pretrained(cfg.model.to_dict())))
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights reports every parameter at INFO level
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return model.eval(), scope
+    model.eval()
+    return model, scope

@@ -88,7 +88,8 @@ class LatencyHook(Hook):
         model = self._model(runner)
         step_name = f'{phase}_step'
         other = vars(runner.model).get(step_name)
-        if other is not None and (self.backend is not None or other.replaces_model):
+        if other is not None and (self.backend is not None
+                                  or getattr(other, 'replaces_model', False)):
             raise ValueError('a LatencyHook with a backend runs the model on that backend: '
                              'it cannot share a run with another LatencyHook')
         self._on_cuda = next(model.parameters()).device.type == 'cuda'
@@ -115,7 +116,7 @@ class LatencyHook(Hook):
             outputs = step(data)
             self._synchronize()
             elapsed_ms = (time.perf_counter() - start) * 1e3
-            self._add(elapsed_ms)
+            self._add(elapsed_ms, images=len(outputs))  # one data sample per image
             return outputs
 
         timed_step.replaces_model = self.backend is not None
@@ -123,7 +124,8 @@ class LatencyHook(Hook):
         setattr(runner.model, step_name, timed_step)
 
     def _record_input_shape(self, module, args, outputs) -> None:
-        self._last_shape = tuple(outputs['inputs'].shape)
+        inputs = outputs.get('inputs') if isinstance(outputs, dict) else None
+        self._last_shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else None
 
     def _backbone_start(self, module, args) -> None:
         self._synchronize()
@@ -133,14 +135,15 @@ class LatencyHook(Hook):
         self._synchronize()
         self._backbone_ms += (time.perf_counter() - self._backbone_started) * 1e3
 
-    def _add(self, step_ms: float) -> None:
+    def _add(self, step_ms: float, images: int) -> None:
         self._steps += 1
         built = self.backend_model is not None and self.backend_model.built_last_step
         if self._steps <= self.warmup or built:
             return
         self._iteration_ms.append(self._backbone_ms if self.mode == 'backbone' else step_ms)
-        self._images.append(self._last_shape[0])
-        self._shapes.append(self._last_shape)
+        self._images.append(images)
+        if self._last_shape is not None:
+            self._shapes.append(self._last_shape)
 
     def _stop(self, runner, phase: str) -> None:
         vars(runner.model).pop(f'{phase}_step', None)

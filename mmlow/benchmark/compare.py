@@ -1,0 +1,115 @@
+"""The "beyond MACs" comparison of backbone swaps of one pipeline: a Markdown table and a
+figure (MACs against measured latency, with the rank correlation between them, and FPS per
+device)."""
+from typing import Dict, List, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')  # files only; no display on servers
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _ranks(values: Sequence[float]) -> List[float]:
+    """1-based ranks, ties sharing their mean rank."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in range(start, end + 1):
+            ranks[order[position]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
+    """Spearman's rank correlation; None for fewer than three points or a constant series."""
+    if len(x) != len(y):
+        raise ValueError('spearman needs two series of one length')
+    if len(x) < 3:
+        return None
+    rank_x, rank_y = _ranks(x), _ranks(y)
+    mean = (len(x) + 1) / 2
+    covariance = sum((a - mean) * (b - mean) for a, b in zip(rank_x, rank_y))
+    spread_x = sum((a - mean) ** 2 for a in rank_x) ** 0.5
+    spread_y = sum((b - mean) ** 2 for b in rank_y) ** 0.5
+    if spread_x == 0 or spread_y == 0:
+        return None
+    return covariance / (spread_x * spread_y)
+
+
+def _format(value, digits: int) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def compare_table(rows: List[dict], devices: Sequence[str]) -> str:
+    """Markdown table. Each row: name, accuracy (or None), params, macs, backbone_macs,
+    backbone_ms, fps (device -> FPS); latencies of the first device's backbone."""
+    header = (['model', 'accuracy', 'params (M)', 'GMACs', 'backbone GMACs',
+               f'backbone ms ({devices[0]})'] + [f'FPS {device}' for device in devices])
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for row in rows:
+        cells = [row['name'], _format(row['accuracy'], 3), f'{row["params"] / 1e6:.2f}',
+                 f'{row["macs"] / 1e9:.2f}', f'{row["backbone_macs"] / 1e9:.2f}',
+                 f'{row["backbone_ms"]:.2f}'] + [f'{row["fps"][d]:.2f}' for d in devices]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def correlations(rows: List[dict], devices: Sequence[str]) -> Dict[str, Optional[float]]:
+    """Per device: Spearman's rho between MACs and end-to-end latency (1/FPS)."""
+    macs = [row['macs'] for row in rows]
+    return {device: spearman(macs, [1e3 / row['fps'][device] for row in rows])
+            for device in devices}
+
+
+def compare_plot(rows: List[dict], devices: Sequence[str], path_stem: str,
+                 title: str = '') -> List[str]:
+    """Write ``path_stem``.png and .svg; return their paths."""
+    rho = correlations(rows, devices)
+    panels = 3 if any(row['accuracy'] is not None for row in rows) else 2
+    figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5))
+    scatter = axes[0]
+    for device in devices:
+        latencies = [1e3 / row['fps'][device] for row in rows]
+        label = device if rho[device] is None else f'{device} (Spearman rho {rho[device]:.2f})'
+        scatter.scatter([row['macs'] / 1e9 for row in rows], latencies, label=label)
+        for row, latency in zip(rows, latencies):
+            scatter.annotate(row['name'], (row['macs'] / 1e9, latency), fontsize=7,
+                             xytext=(3, 3), textcoords='offset points')
+    scatter.set(xlabel='GMACs (whole model)', ylabel='end-to-end latency (ms / image)',
+                title='Beyond MACs: MACs vs measured latency')
+    scatter.legend(fontsize=8)
+
+    bars = axes[1]
+    width = 0.8 / len(devices)
+    for index, device in enumerate(devices):
+        bars.bar([i + index * width for i in range(len(rows))],
+                 [row['fps'][device] for row in rows], width, label=device)
+    bars.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
+    bars.set_xticklabels([row['name'] for row in rows], rotation=20, ha='right', fontsize=8)
+    bars.set(ylabel='end-to-end FPS', title='Throughput per device')
+    bars.legend(fontsize=8)
+
+    if panels == 3:
+        trade_off = axes[2]
+        measured = [row for row in rows if row['accuracy'] is not None]
+        for device in devices:
+            trade_off.scatter([row['fps'][device] for row in measured],
+                              [row['accuracy'] for row in measured], label=device)
+        for row in measured:
+            trade_off.annotate(row['name'], (row['fps'][devices[0]], row['accuracy']),
+                               fontsize=7, xytext=(3, 3), textcoords='offset points')
+        trade_off.set(xlabel='end-to-end FPS', ylabel='accuracy', title='Accuracy vs speed')
+        trade_off.legend(fontsize=8)
+    if title:
+        figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    paths = [f'{path_stem}.png', f'{path_stem}.svg']
+    for path in paths:
+        figure.savefig(path, dpi=150)
+    plt.close(figure)
+    return paths

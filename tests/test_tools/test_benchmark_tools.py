@@ -1,0 +1,111 @@
+"""tools/export_onnx.py, benchmark.py and compare_backbones.py on RetinaNet-LowFormer configs."""
+import json
+import os
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from torch.utils._pytree import tree_flatten
+
+from mmlow.benchmark import RECORD_KEYS
+from mmlow.benchmark.compare import spearman
+from mmlow.benchmark.loading import model_from_config
+from tests.conftest import randomize_
+from tools.benchmark import main as benchmark_main
+from tools.compare_backbones import main as compare_main
+from tools.export_onnx import main as export_main
+
+CONFIG = 'configs/detection/retinanet_lowformer_b1_shapes.py'
+
+
+@pytest.fixture
+def checkpoint(tmp_path, repo_root):
+    """Random weights and BN statistics, saved as a plain state dict."""
+    model, _ = model_from_config(os.path.join(repo_root, CONFIG))
+    randomize_(model)
+    path = str(tmp_path / 'random.pth')
+    torch.save(model.state_dict(), path)
+    return model.eval(), path
+
+
+@pytest.mark.parametrize('backbone_only', [True, False])
+def test_export_onnx_round_trip(tmp_path, repo_root, checkpoint, capsys, backbone_only):
+    model, path = checkpoint
+    out = str(tmp_path / 'export' / 'model.onnx')
+    argv = [os.path.join(repo_root, CONFIG), path, '--out', out, '--shape', '64', '96']
+    assert export_main(argv + (['--backbone-only'] if backbone_only else [])) == 0
+    assert 'ONNX Runtime vs eager PyTorch' in capsys.readouterr().out
+
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        expected = model.backbone(x) if backbone_only else model(x, mode='tensor')
+    expected = tree_flatten(expected)[0]
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    got = session.run(None, {'input': x.numpy()})
+    assert len(got) == len(expected) == (3 if backbone_only else 10)  # 5 levels x cls, box
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-3, atol=1e-4 * e.abs().max().item())
+
+
+def test_benchmark_end_to_end_writes_records(tmp_path, repo_root, capsys):
+    out = str(tmp_path / 'bench.json')
+    config = os.path.join(repo_root, CONFIG)
+    assert benchmark_main([config, '--device', 'onnxruntime', '--shape', '64', '64',
+                           '--iters', '3', '--warmup', '1', '--out', out]) == 0
+    printed = capsys.readouterr().out
+    assert '| RetinaNet/LowFormer | retinanet_lowformer_b1_shapes.py | end2end | onnxruntime ' \
+           '| fp32 | 64x64 | 1 |' in printed
+    with open(out) as f:
+        (record, ) = json.load(f)
+    assert tuple(record) == RECORD_KEYS
+    assert record['num_iters'] == 3 and record['fps'] > 0 and record['deploy']
+
+
+def test_benchmark_vs_prints_the_ratio(tmp_path, repo_root, capsys):
+    config = os.path.join(repo_root, CONFIG)
+    out = str(tmp_path / 'vs.json')
+    assert benchmark_main([config, '--backbone-only', '--shape', '64', '64', '--iters', '4',
+                           '--warmup', '1', '--vs', config, '--out', out]) == 0
+    printed = capsys.readouterr().out
+    ratio = float(printed.split('(median latency): ')[1].split()[0])
+    with open(out) as f:
+        first, second = json.load(f)
+    assert first['mode'] == second['mode'] == 'backbone'
+    assert ratio == pytest.approx(first['median_ms'] / second['median_ms'], rel=1e-3)
+
+
+def test_benchmark_on_a_missing_gpu_is_a_clear_error(repo_root, capsys):
+    if torch.cuda.is_available():
+        pytest.skip('a CUDA GPU is present')
+    assert benchmark_main([os.path.join(repo_root, CONFIG), '--device', 'cuda-fp16']) == 2
+    error = capsys.readouterr().err
+    assert "device 'cuda-fp16' is unavailable here" in error and 'onnxruntime' in error
+
+
+def test_compare_backbones_writes_table_and_plot(tmp_path, repo_root, capsys):
+    results = tmp_path / 'results.json'
+    results.write_text(json.dumps({'retinanet_lowformer_b1_shapes': {'coco/bbox_mAP': 0.5}}))
+    configs = [os.path.join(repo_root, CONFIG),
+               os.path.join(repo_root, 'configs/detection/retinanet_lowformer_b1_coco.py')]
+    out_dir = tmp_path / 'compare'
+    assert compare_main(configs + ['--devices', 'cpu', '--shape', '64', '64', '--iters', '2',
+                                   '--warmup', '1', '--results', str(results),
+                                   '--metric', 'coco/bbox_mAP',
+                                   '--out-dir', str(out_dir)]) == 0
+    for suffix in ('png', 'svg', 'md', 'json'):
+        assert (out_dir / f'compare.{suffix}').stat().st_size > 0
+    table = (out_dir / 'compare.md').read_text()
+    assert '| retinanet_lowformer_b1_shapes | 0.500 |' in table
+    assert '| retinanet_lowformer_b1_coco | - |' in table  # no accuracy given for it
+    rows = json.loads((out_dir / 'compare.json').read_text())['rows']
+    assert all(row['fps']['cpu'] > 0 and row['macs'] > row['backbone_macs'] > 0
+               for row in rows)
+
+
+def test_spearman_rank_correlation():
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # ties share their mean rank: ranks (1.5, 1.5, 3) vs (1, 2, 3)
+    assert spearman([5, 5, 7], [1, 2, 3]) == pytest.approx(0.8660254)
+    assert spearman([1, 2], [2, 1]) is None  # too few points to rank
