@@ -282,12 +282,3 @@ class EfficientViTMSRA(StagedBackbone):
             ]
             self.stages.append(EfficientViTStage(downsample, blocks))
         self._post_build(frozen_stages, norm_eval, deploy)
-
-    def forward(self, x: torch.Tensor):
-        x = self.stem(x)
-        outs = []
-        for index, stage in enumerate(self.stages):
-            x = stage(x)
-            if index in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
