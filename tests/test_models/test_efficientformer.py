@@ -152,26 +152,6 @@ def test_unknown_arch_is_a_clear_error():
 
 @pytest.mark.parametrize('backbone_cls,arch', [(EfficientFormer, 'l1'),
                                                (EfficientFormerV2, 's0')])
-@pytest.mark.parametrize('frozen_stages', [0, 2])
-def test_frozen_stages_stay_frozen(backbone_cls, arch, frozen_stages):
-    backbone = backbone_cls(arch=arch, frozen_stages=frozen_stages)
-    backbone.train()
-    frozen = [backbone.stem, *backbone.stages[:frozen_stages]]
-    trainable = list(backbone.stages[frozen_stages:])
-    for module in frozen:
-        assert not module.training
-        assert all(not p.requires_grad for p in module.parameters())
-    for module in trainable:
-        assert module.training
-        assert all(p.requires_grad for p in module.parameters())
-    # a training step must leave frozen BN statistics untouched
-    before = backbone.stem[0].norm.running_mean.clone()
-    backbone(torch.randn(2, 3, 64, 64))
-    assert torch.equal(before, backbone.stem[0].norm.running_mean)
-
-
-@pytest.mark.parametrize('backbone_cls,arch', [(EfficientFormer, 'l1'),
-                                               (EfficientFormerV2, 's0')])
 def test_norm_eval_keeps_bn_in_eval_mode(backbone_cls, arch):
     backbone = backbone_cls(arch=arch, norm_eval=True).train()
     norms = [m for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)]
