@@ -1,7 +1,7 @@
 # RetinaNet-EfficientFormer-L1, 1x COCO: the LowFormer-B1 config with the backbone swapped.
 # EfficientFormer's downstream protocol: a GroupNorm on each returned stage, AdamW 2e-4
 # (weight decay 1e-4, none on the attention biases).
-_base_ = './retinanet_lowformer_b1_coco.py'
+_base_ = './retinanet_lowformer_b1_fpn_1x_coco.py'
 
 pretrained = 'checkpoints/efficientformer_l1_in1k.pth'
 

@@ -2,7 +2,7 @@
 # with the backbone swapped. Its stride 16/32/64 features go through EfficientViTFPN, whose
 # transposed conv adds the stride-8 level; AdamW 1e-4, weight decay 0.05, none on the
 # attention biases.
-_base_ = './retinanet_lowformer_b1_coco.py'
+_base_ = './retinanet_lowformer_b1_fpn_1x_coco.py'
 
 pretrained = 'checkpoints/efficientvit_m4_in1k.pth'
 

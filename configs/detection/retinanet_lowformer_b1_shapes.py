@@ -1,7 +1,7 @@
 # RetinaNet-LowFormer-B1 on the embedded synthetic shapes data (generated under data/shapes/ on
 # first use): the COCO config with only data, image size and schedule changed. No ImageNet
 # weights exist on an offline machine, so the backbone trains from scratch here.
-_base_ = './retinanet_lowformer_b1_coco.py'
+_base_ = './retinanet_lowformer_b1_fpn_1x_coco.py'
 
 data_root = 'data/shapes/'
 image_size = (128, 128)

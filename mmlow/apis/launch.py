@@ -98,7 +98,9 @@ def _is_self_generating(scope: str, type_name) -> bool:
 def _shapes_alternative(config_path: Optional[str]) -> str:
     if config_path:
         stem = osp.splitext(config_path)[0]
-        for token in ('_coco', '_ade20k', '_512x512'):
+        # retinanet_x_fpn_1x_coco.py -> retinanet_x_shapes.py, fpn_x_512x512_40k_ade20k.py ->
+        # fpn_x_shapes.py
+        for token in ('_fpn_1x_coco', '_coco', '_512x512', '_ade20k'):
             candidate = stem.rsplit(token, 1)[0] + '_shapes.py'
             if token in stem and osp.isfile(candidate):
                 return candidate

@@ -1,0 +1,8 @@
+# RetinaNet-EfficientFormer-L3: the L1 config with the L3 backbone.
+_base_ = './retinanet_efficientformer_l1_fpn_1x_coco.py'
+
+model = dict(
+    backbone=dict(
+        arch='l3',
+        init_cfg=dict(checkpoint='checkpoints/efficientformer_l3_in1k.pth')),
+    neck=dict(in_channels=[128, 320, 512]))

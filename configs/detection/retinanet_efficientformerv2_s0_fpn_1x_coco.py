@@ -1,0 +1,8 @@
+# RetinaNet-EfficientFormerV2-S0: the S2 config with the S0 backbone.
+_base_ = './retinanet_efficientformerv2_s2_fpn_1x_coco.py'
+
+model = dict(
+    backbone=dict(
+        arch='s0',
+        init_cfg=dict(checkpoint='checkpoints/efficientformerv2_s0_in1k.pth')),
+    neck=dict(in_channels=[48, 96, 176]))

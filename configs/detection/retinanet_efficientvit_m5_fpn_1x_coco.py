@@ -1,0 +1,8 @@
+# RetinaNet-EfficientViT-M5: the M4 config with the M5 backbone.
+_base_ = './retinanet_efficientvit_m4_fpn_1x_coco.py'
+
+model = dict(
+    backbone=dict(
+        arch='m5',
+        init_cfg=dict(checkpoint='checkpoints/efficientvit_m5_in1k.pth')),
+    neck=dict(in_channels=[192, 288, 384]))

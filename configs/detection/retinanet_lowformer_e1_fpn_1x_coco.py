@@ -1,0 +1,8 @@
+# RetinaNet-LowFormer-E1: the B1 config with the E1 backbone.
+_base_ = './retinanet_lowformer_b1_fpn_1x_coco.py'
+
+model = dict(
+    backbone=dict(
+        arch='e1',
+        init_cfg=dict(checkpoint='checkpoints/lowformer_e1_in1k.pth')),
+    neck=dict(in_channels=[80, 160, 320]))
