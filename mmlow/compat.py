@@ -89,6 +89,21 @@ def _numpy2_shims():
         np.in1d = in1d
 
 
+def _cpu_process_groups():
+    """mmengine pins each process to a CUDA device before init_process_group, even for gloo
+    on a machine without one (RuntimeError: no NVIDIA driver). Without CUDA, join the group
+    directly; with CUDA, mmengine's own path runs unchanged."""
+    from mmengine.dist import utils as dist_utils
+    init_with_cuda = dist_utils._init_dist_pytorch
+
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return init_with_cuda(backend, init_backend=init_backend, **kwargs)
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def apply() -> None:
     global _APPLIED
     if _APPLIED:
@@ -97,4 +112,5 @@ def apply() -> None:
     _history_buffer_without_functions()
     _atomic_local_writes()
     _numpy2_shims()
+    _cpu_process_groups()
     _APPLIED = True

@@ -3,14 +3,14 @@ latency, parameters and MACs in one Markdown table, and one figure (PNG and SVG)
 MACs-vs-latency scatter and its rank correlation ("beyond MACs").
 
     python tools/compare_backbones.py CONFIG [CONFIG ...] [--devices cpu torchscript ...]
-        [--results results.json [--metric coco/bbox_mAP]] [--shape H W] [--batch B]
+        [--results results.json [--metric coco/bbox_mAP ...]] [--shape H W] [--batch B]
         [--iters N] [--warmup W] [--threads T] [--out-dir DIR]
 
 On each device the configs are timed interleaved in one process (tools/benchmark.py's
 measurement: real pre- and post-processing around the backend's tensor forward, random
 weights). The backbone latency is timed on the first device. ``--results`` is a JSON object
 from config name (file name with or without .py) to a number, or to a dict of metrics of which
-``--metric`` is taken. Writes compare.md, compare.json, compare.png and compare.svg to --out-dir.
+``--metric`` are shown (one column each; the first is plotted). Writes compare.md, compare.json, compare.png and compare.svg to --out-dir.
 """
 import argparse
 import json
@@ -38,7 +38,7 @@ def parse_args(argv=None):
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--devices', nargs='+', default=['cpu'], choices=list(BACKENDS))
     parser.add_argument('--results', help='accuracy per config (JSON)')
-    parser.add_argument('--metric', help='which metric of --results to show')
+    parser.add_argument('--metric', nargs='+', help='which metrics of --results to show')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'))
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--iters', type=int, default=30)
@@ -48,15 +48,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def accuracy_of(results: dict, config: str, metric):
+def accuracy_of(results: dict, config: str, metrics) -> dict:
+    """{metric: value} for ``config`` (``accuracy`` when --results gives a bare number)."""
     stem = osp.splitext(osp.basename(config))[0]
     value = results.get(stem, results.get(f'{stem}.py'))
     if isinstance(value, dict):
-        if metric is None:
-            raise ValueError(f'--results holds several metrics for {stem}: choose one with '
+        if not metrics:
+            raise ValueError(f'--results holds several metrics for {stem}: choose with '
                              f'--metric ({", ".join(value)})')
-        value = value.get(metric)
-    return value
+        return {metric: value.get(metric) for metric in metrics}
+    return {metric: value for metric in (metrics or ['accuracy'])}
 
 
 def _timed(runs: dict, args, sync) -> dict:
@@ -84,8 +85,9 @@ def main(argv=None):
         for name, (model, scope) in models.items():
             shape = tuple(args.shape or DEFAULT_SHAPES[scope])
             input_shape = (args.batch, 3, *shape)
-            rows[name] = dict(name=name, scope=scope, shape=shape,
-                              accuracy=accuracy_of(results, name, args.metric),
+            metrics = accuracy_of(results, name, args.metric)
+            rows[name] = dict(name=name, scope=scope, shape=shape, metrics=metrics,
+                              accuracy=next(iter(metrics.values())),
                               params=count_params(model), macs=count_macs(model, input_shape),
                               backbone_macs=count_macs(model.backbone, input_shape), fps={})
         for device in args.devices:

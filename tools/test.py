@@ -6,6 +6,8 @@ import warnings
 
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
+import mmengine  # noqa: E402
+
 import mmlow  # noqa: E402,F401
 from mmlow.apis import (DataMissingError, add_common_args, build_runner,  # noqa: E402
                         check_data, config_scope, prepare_config, resolve_checkpoint)
@@ -17,6 +19,7 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file, or a work dir to use its latest')
     parser.add_argument('--out', help='dump the raw predictions to this pickle file')
     parser.add_argument('--show-dir', help='write images with the predictions drawn here')
+    parser.add_argument('--metrics-out', help='also write the metrics to this JSON file')
     return parser.parse_args(argv)
 
 
@@ -54,7 +57,11 @@ def main(argv=None):
     except (DataMissingError, FileNotFoundError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
-    build_runner(cfg).test()
+    metrics = build_runner(cfg).test()
+    if args.metrics_out:
+        # mmengine's file backend writes atomically once mmlow is imported
+        mmengine.dump({k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+                      args.metrics_out, indent=2)
     return 0
 
 

@@ -48,8 +48,13 @@ def prepare_config(args: argparse.Namespace) -> Config:
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.launcher != 'none' and not torch.cuda.is_available():
-        # OpenMMLab's runtime bases ask for nccl, which needs GPUs
+        # OpenMMLab's runtime bases ask for nccl, which needs GPUs, and mmengine hands DDP a
+        # CUDA device id: CPU processes talk over gloo, and DDP gets no device
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        if cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = dict(
+                type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+                find_unused_parameters=cfg.get('find_unused_parameters', False))
     return cfg
 
 

@@ -46,15 +46,21 @@ def _format(value, digits: int) -> str:
 
 
 def compare_table(rows: List[dict], devices: Sequence[str]) -> str:
-    """Markdown table. Each row: name, accuracy (or None), params, macs, backbone_macs,
-    backbone_ms, fps (device -> FPS); latencies of the first device's backbone."""
-    header = (['model', 'accuracy', 'params (M)', 'GMACs', 'backbone GMACs',
-               f'backbone ms ({devices[0]})'] + [f'FPS {device}' for device in devices])
+    """Markdown table. Each row: name, metrics (name -> value or None; or a single
+    ``accuracy``), params, macs, backbone_macs, backbone_ms, fps (device -> FPS); latencies of
+    the first device's backbone."""
+    metric_names = list(dict.fromkeys(
+        name for row in rows for name in row.get('metrics', {'accuracy': None})))
+    header = (['model'] + metric_names + ['params (M)', 'GMACs', 'backbone GMACs',
+                                          f'backbone ms ({devices[0]})'] +
+              [f'FPS {device}' for device in devices])
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in rows:
-        cells = [row['name'], _format(row['accuracy'], 3), f'{row["params"] / 1e6:.2f}',
-                 f'{row["macs"] / 1e9:.2f}', f'{row["backbone_macs"] / 1e9:.2f}',
-                 f'{row["backbone_ms"]:.2f}'] + [f'{row["fps"][d]:.2f}' for d in devices]
+        metrics = row.get('metrics', {'accuracy': row.get('accuracy')})
+        cells = ([row['name']] + [_format(metrics.get(name), 3) for name in metric_names] +
+                 [f'{row["params"] / 1e6:.2f}', f'{row["macs"] / 1e9:.2f}',
+                  f'{row["backbone_macs"] / 1e9:.2f}', f'{row["backbone_ms"]:.2f}'] +
+                 [f'{row["fps"][d]:.2f}' for d in devices])
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
