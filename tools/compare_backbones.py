@@ -10,7 +10,8 @@ On each device the configs are timed interleaved in one process (tools/benchmark
 measurement: real pre- and post-processing around the backend's tensor forward, random
 weights). The backbone latency is timed on the first device. ``--results`` is a JSON object
 from config name (file name with or without .py) to a number, or to a dict of metrics of which
-``--metric`` are shown (one column each; the first is plotted). Writes compare.md, compare.json, compare.png and compare.svg to --out-dir.
+those named by ``--metric`` are shown (one column each; the first is plotted). Writes
+compare.md, compare.json, compare.png and compare.svg to --out-dir.
 """
 import argparse
 import json

@@ -24,9 +24,17 @@ class _TensorForward(nn.Module):
         self.model = model
 
     def forward(self, x):
-        if hasattr(self.model, 'data_preprocessor'):
-            return self.model(x, mode='tensor')
-        return self.model(x)
+        if not hasattr(self.model, 'data_preprocessor'):
+            return self.model(x)
+        samples = None
+        if hasattr(self.model, 'roi_head'):  # two-stage detectors read image sizes from metas
+            from mmdet.structures import DetDataSample
+            size = tuple(x.shape[-2:])
+            samples = [DetDataSample(metainfo=dict(img_shape=size, ori_shape=size,
+                                                   pad_shape=size, batch_input_shape=size,
+                                                   scale_factor=(1., 1.)))
+                       for _ in range(len(x))]
+        return self.model(x, samples, mode='tensor')
 
 
 def count_params(model: nn.Module) -> int:
@@ -35,7 +43,10 @@ def count_params(model: nn.Module) -> int:
 
 @torch.no_grad()
 def count_macs(model: nn.Module, input_shape: Tuple[int, int, int, int]) -> int:
-    """MACs of one forward of ``model`` (in eval mode) on a zero tensor of ``input_shape``."""
+    """MACs of one forward of ``model`` (in eval mode) on a zero tensor of ``input_shape``.
+
+    A two-stage detector's second stage is counted for the proposals its RPN keeps on that
+    input (its test_cfg's max_per_img when the RPN gives that many)."""
     was_training = model.training
     model.eval()
     analyzer = FlopAnalyzer(_TensorForward(model), (torch.zeros(input_shape), ))

@@ -101,6 +101,9 @@ def _is_self_generating(scope: str, type_name) -> bool:
 
 
 def _shapes_alternative(config_path: Optional[str]) -> str:
+    """The shapes config closest to ``config_path``: its own swap if there is one, else the
+    same task's LowFormer-B1 one."""
+    found = sorted(glob.glob(osp.join('configs', '**', '*_shapes.py'), recursive=True))
     if config_path:
         stem = osp.splitext(config_path)[0]
         # retinanet_x_fpn_1x_coco.py -> retinanet_x_shapes.py, fpn_x_512x512_40k_ade20k.py ->
@@ -109,7 +112,10 @@ def _shapes_alternative(config_path: Optional[str]) -> str:
             candidate = stem.rsplit(token, 1)[0] + '_shapes.py'
             if token in stem and osp.isfile(candidate):
                 return candidate
-    found = sorted(glob.glob(osp.join('configs', '**', '*_shapes.py'), recursive=True))
+        task = osp.basename(stem).split('_')[0]
+        same_task = [path for path in found if osp.basename(path).split('_')[0] == task]
+        if same_task:
+            return next((path for path in same_task if '_lowformer_b1_' in path), same_task[0])
     return found[0] if found else 'configs/detection/retinanet_lowformer_b1_shapes.py'
 
 

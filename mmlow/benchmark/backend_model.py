@@ -14,6 +14,8 @@ import torch.nn as nn
 
 from .backends import BACKENDS, CompiledForward, build_backend, check_backend, deploy_copy
 
+# eager PyTorch: no backend build, so any model runs whole
+EAGER_BACKENDS = ('cpu', 'cuda')
 # Model classes (by name, so that no task package must be imported) whose predict computes
 # head.forward(extract_feat(inputs)) and post-processes its result; and the head's attribute.
 PREDICT_HEADS = {'SingleStageDetector': 'bbox_head',  # mmdet: RetinaNet, FCOS, ATSS, ...
@@ -32,6 +34,14 @@ def predict_head_name(model: nn.Module) -> str:
         f'{type(model).__name__} cannot run its tensor forward on a backend: supported are '
         f'models derived from {", ".join(PREDICT_HEADS)} with a single head (two-stage '
         'detectors and cascades run NMS inside their forward)')
+
+
+def _has_predict_head(model: nn.Module) -> bool:
+    try:
+        predict_head_name(model)
+    except TypeError:
+        return False
+    return True
 
 
 class _HeadOutputs:
@@ -58,6 +68,15 @@ class BackendModel:
         self.device = BACKENDS[backend].device
         self.reference = model
         self.deployed = deploy_copy(model).to(self.device)
+        self.whole_model = backend in EAGER_BACKENDS and not _has_predict_head(self.deployed)
+        self.builds: Dict[Tuple[int, ...], CompiledForward] = {}
+        self.built_last_step = False
+        self._heads_called = 0
+        if self.whole_model:
+            # eager PyTorch needs no export: models a backend cannot split (two-stage
+            # detectors) run their own predict, deployed
+            self.predictor = self.deployed
+            return
         head_name = predict_head_name(self.deployed)
         self.predictor = copy.copy(self.deployed)
         self.predictor._modules = dict(self.deployed._modules)
@@ -66,9 +85,6 @@ class BackendModel:
         # instance attributes shadow the methods of the shallow copies only
         self.predictor.extract_feat = self._extract_feat
         head.forward = self._head_forward
-        self.builds: Dict[Tuple[int, ...], CompiledForward] = {}
-        self.built_last_step = False
-        self._heads_called = 0
 
     def forward_for(self, inputs: torch.Tensor) -> CompiledForward:
         shape = tuple(inputs.shape)
@@ -95,7 +111,7 @@ class BackendModel:
         self._heads_called = 0
         data = self.predictor.data_preprocessor(data, False)
         results = self.predictor._run_forward(data, mode='predict')
-        if not self._heads_called:
+        if not self._heads_called and not self.whole_model:
             raise RuntimeError(f"{type(self.deployed).__name__}'s predict does not call its "
                                'head forward: it cannot run on a backend')
         return results

@@ -2,4 +2,6 @@ from .shapes import CLASSES as SHAPES_CLASSES
 from .shapes import ensure_shapes, generate_shapes
 from .shapes_dataset import ShapesDataset, ShapesSegDataset
 
-__all__ = ['SHAPES_CLASSES', 'ShapesDataset', 'ShapesSegDataset', 'ensure_shapes', 'generate_shapes']
+__all__ = [
+    'SHAPES_CLASSES', 'ShapesDataset', 'ShapesSegDataset', 'ensure_shapes', 'generate_shapes'
+]

@@ -1,4 +1,6 @@
 """Every backend runs a tiny backbone and matches eager; GPU ones say clearly when absent."""
+import os
+
 import pytest
 import torch
 import torch.nn as nn
@@ -8,7 +10,9 @@ from mmengine.registry import MODELS, init_default_scope
 from mmlow.benchmark import (BACKENDS, BackendModel, BackendUnavailableError,
                              OutputMismatchError, available_backends, build_backend,
                              check_backend, synthetic_batch)
+from mmlow.analysis import count_macs
 from mmlow.benchmark.backends import TOLERANCES, relative_errors
+from mmlow.benchmark.loading import model_from_config
 from mmlow.models import LowFormer
 from tests.conftest import randomize_
 
@@ -126,7 +130,7 @@ def test_segmenter_predicts_alike_on_a_backend():
     assert not backend_model.built_last_step  # built once per input shape
 
 
-def test_two_stage_detector_is_refused():
+def test_two_stage_detector_is_refused_by_exporting_backends():
     init_default_scope('mmdet')
 
     class TwoStage(nn.Module):  # what matters is the class name in the MRO, and no bbox_head
@@ -134,4 +138,14 @@ def test_two_stage_detector_is_refused():
 
     TwoStage.__name__ = 'TwoStageDetector'
     with pytest.raises(TypeError, match='cannot run its tensor forward on a backend'):
-        BackendModel(TwoStage().eval(), 'cpu')
+        BackendModel(TwoStage().eval(), 'torchscript')
+
+
+def test_two_stage_detector_runs_whole_in_eager(repo_root):
+    model, scope = model_from_config(
+        os.path.join(repo_root, 'configs/detection/mask-rcnn_lowformer_b1_shapes.py'))
+    backend_model = BackendModel(model, 'cpu')
+    (result, ) = backend_model.test_step(synthetic_batch(scope, (64, 96), 1))
+    assert 'masks' in result.pred_instances
+    # MACs count the second stage too, for the proposals the RPN keeps
+    assert count_macs(model, (1, 3, 64, 96)) > count_macs(model.backbone, (1, 3, 64, 96)) > 0

@@ -3,45 +3,22 @@ import json
 import os
 
 import pytest
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmlow.benchmark import RECORD_KEYS
 from mmlow.engine import LatencyHook
+from tests.tiny_configs import tiny_shapes_cfg
 
 NUM_IMAGES = 8
 WARMUP = 2
 
-TINY_CONFIG = """
-_base_ = '{repo}/configs/detection/retinanet_lowformer_b1_shapes.py'
-data_root = '{root}/'
-image_size = (64, 64)
-generator = dict(num_train=1, num_val={num_images}, img_size=image_size, size_range=(0.3, 0.6))
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root=data_root, generator=generator,
-                                   pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
-model = dict(test_cfg=dict(score_thr=0.0))
-"""
-
 
 @pytest.fixture
 def tiny_cfg(tmp_path, repo_root):
-    config = tmp_path / 'tiny_latency.py'
-    config.write_text(TINY_CONFIG.format(repo=repo_root, root=tmp_path / 'shapes',
-                                         num_images=NUM_IMAGES))
-    cfg = Config.fromfile(str(config))
-    cfg.work_dir = str(tmp_path / 'work')
-    return cfg
+    return tiny_shapes_cfg(
+        os.path.join(repo_root, 'configs/detection/retinanet_lowformer_b1_shapes.py'),
+        str(tmp_path / 'shapes'), str(tmp_path / 'work'), num_train=1, num_val=NUM_IMAGES,
+        batch_size=1)
 
 
 def _latency_hooks(runner):

@@ -4,43 +4,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
+from mmlow.apis.launch import _shapes_alternative
+from tests.tiny_configs import tiny_shapes_cfg
 from tools.test import main as run_test_tool
 from tools.train import main as train_main
-
-TINY_CONFIG = """
-_base_ = '{repo}/configs/detection/retinanet_lowformer_b1_shapes.py'
-data_root = '{root}/'
-image_size = (64, 64)
-generator = dict(num_train=6, num_val=3, img_size=image_size, size_range=(0.25, 0.6))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-train_dataloader = dict(batch_size=3, num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root=data_root, generator=generator,
-                                     pipeline=train_pipeline))
-val_dataloader = dict(batch_size=3, num_workers=0, persistent_workers=False,
-                      dataset=dict(data_root=data_root, generator=generator,
-                                   pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=1, val_interval=1)
-default_hooks = dict(logger=dict(interval=1))
-# an almost untrained detector scores below mmdet's 0.05 threshold; keep its boxes for the metric
-model = dict(test_cfg=dict(score_thr=0.0))
-"""
 
 
 def _log_text(work_dir):
@@ -51,9 +21,11 @@ def _log_text(work_dir):
 
 
 def test_train_resume_and_test(tmp_path, repo_root):
-    config = tmp_path / 'tiny_shapes.py'
-    config.write_text(TINY_CONFIG.format(repo=repo_root, root=tmp_path / 'shapes'))
     work_dir = str(tmp_path / 'work')
+    config = tmp_path / 'tiny_shapes.py'
+    tiny_shapes_cfg(os.path.join(repo_root, 'configs/detection/retinanet_lowformer_b1_shapes.py'),
+                    str(tmp_path / 'shapes'), work_dir, num_train=6, num_val=3,
+                    batch_size=3).dump(str(config))
 
     assert train_main([str(config), '--work-dir', work_dir]) == 0
     assert (tmp_path / 'shapes' / 'meta.json').exists()  # generated on first use
@@ -103,3 +75,19 @@ def test_missing_pretrained_checkpoint_is_a_clear_error(tmp_path, repo_root):
     assert 'Traceback' not in result.stderr
     assert 'checkpoints/lowformer_b1_in1k.pth' in result.stderr
     assert 'tools/convert_checkpoint.py' in result.stderr
+
+
+@pytest.mark.parametrize('config, shapes', [
+    ('detection/mask-rcnn_efficientvit_m4_fpn_1x_coco.py',
+     'detection/mask-rcnn_efficientvit_m4_shapes.py'),
+    ('detection/retinanet_lowformer_b1_coco.py', 'detection/retinanet_lowformer_b1_shapes.py'),
+    ('detection/retinanet_lowformer_b0_fpn_1x_coco.py',
+     'detection/retinanet_lowformer_b1_shapes.py'),
+    ('segmentation/fpn_efficientformer_l1_512x512_40k_ade20k.py',
+     'segmentation/fpn_efficientformer_l1_shapes.py'),
+    ('segmentation/fpn_efficientvit_m0_512x512_40k_ade20k.py',
+     'segmentation/fpn_lowformer_b1_shapes.py'),
+])
+def test_missing_data_suggests_the_matching_shapes_config(config, shapes, repo_root, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    assert _shapes_alternative(os.path.join('configs', config)) == os.path.join('configs', shapes)

@@ -1,5 +1,7 @@
-"""Every *_shapes.py config trains a few iterations and validates on generated images."""
+"""Every *_shapes.py config trains a few iterations, validates, and tools/test.py evaluates
+the checkpoint with the task's official metric and draws the predictions."""
 import glob
+import json
 import math
 import os
 
@@ -9,6 +11,7 @@ from mmengine.runner import Runner
 
 from tests.conftest import REPO_ROOT
 from tests.tiny_configs import tiny_shapes_cfg
+from tools.test import main as run_test_tool
 
 SHAPES_CONFIGS = sorted(
     os.path.relpath(path, REPO_ROOT)
@@ -31,7 +34,17 @@ def test_shapes_config_trains_and_validates(config, tmp_path):
     scalars = runner.message_hub.log_scalars
     assert runner.iter == 2
     assert math.isfinite(scalars['train/loss'].current())
-    metric = 'val/mIoU' if 'fpn_' in os.path.basename(config) else 'val/coco/bbox_mAP'
-    assert metric in scalars, sorted(scalars)
+    metrics = ['mIoU'] if os.path.basename(config).startswith('fpn_') else ['coco/bbox_mAP']
     if 'mask-rcnn' in config:
-        assert 'val/coco/segm_mAP' in scalars
+        metrics.append('coco/segm_mAP')
+    assert all(f'val/{metric}' in scalars for metric in metrics), sorted(scalars)
+
+    config_file = str(tmp_path / 'tiny.py')
+    cfg.dump(config_file)
+    show_dir = tmp_path / 'shown'
+    metrics_file = tmp_path / 'metrics.json'
+    assert run_test_tool([config_file, cfg.work_dir, '--work-dir', str(tmp_path / 'test'),
+                          '--show-dir', str(show_dir), '--metrics-out', str(metrics_file)]) == 0
+    assert set(metrics) <= set(json.loads(metrics_file.read_text()))
+    drawn = glob.glob(str(show_dir / '**' / '*.png'), recursive=True)
+    assert len(drawn) == cfg.test_dataloader.dataset.generator['num_val']
