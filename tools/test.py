@@ -1,5 +1,6 @@
 """Evaluate a checkpoint of any mmlow config (COCO mAP, ADE20K mIoU, retrieval recall)."""
 import argparse
+import numbers
 import os.path as osp
 import sys
 import warnings
@@ -60,7 +61,8 @@ def main(argv=None):
     metrics = build_runner(cfg).test()
     if args.metrics_out:
         # mmengine's file backend writes atomically once mmlow is imported
-        mmengine.dump({k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+        # numbers.Real: numpy scalars too (mmseg reports float32)
+        mmengine.dump({k: float(v) for k, v in metrics.items() if isinstance(v, numbers.Real)},
                       args.metrics_out, indent=2)
     return 0
 

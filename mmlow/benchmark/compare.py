@@ -109,7 +109,8 @@ def compare_plot(rows: List[dict], devices: Sequence[str], path_stem: str,
         for row in measured:
             trade_off.annotate(row['name'], (row['fps'][devices[0]], row['accuracy']),
                                fontsize=7, xytext=(3, 3), textcoords='offset points')
-        trade_off.set(xlabel='end-to-end FPS', ylabel='accuracy', title='Accuracy vs speed')
+        metric = next(iter(measured[0].get('metrics', {'accuracy': None})))
+        trade_off.set(xlabel='end-to-end FPS', ylabel=metric, title='Accuracy vs speed')
         trade_off.legend(fontsize=8)
     if title:
         figure.suptitle(title, fontsize=9)
