@@ -33,6 +33,9 @@ def enable_drawing(cfg, show_dir: str) -> None:
     elif scope == 'mmseg':
         hook.update(draw=True, interval=1)
         cfg.visualizer.save_dir = show_dir
+        # mmseg names its visualizer 'visualizer': a second runner in one process would get
+        # the first one back, with the first one's save_dir; the runner's own name is unique
+        cfg.visualizer.pop('name', None)
     else:
         hook.update(draw=True, test_out_dir=osp.abspath(show_dir))
 

@@ -42,7 +42,7 @@ def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
         assert record['input_shape'] == [1, 3, 64, 64]
         assert record['backend'] == 'cpu' and record['precision'] == 'fp32'
         assert record['model'] == 'RetinaNet/LowFormer'
-        assert record['config'] == 'tiny_latency.py'
+        assert record['config'] == 'retinanet_lowformer_b1_shapes.py'
         assert record['fps'] > 0
         assert 0 < record['median_ms'] <= record['p90_ms']
         assert record['fps'] == pytest.approx(1e3 / record['mean_ms'])
