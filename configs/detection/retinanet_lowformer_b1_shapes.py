@@ -27,14 +27,15 @@ test_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
+
+# train and val read the same generated set (made on first use)
+shapes_dataset = dict(
+    type='ShapesDataset', data_root=data_root, generator=shapes_generator, metainfo=metainfo)
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,
     dataset=dict(
-        type='ShapesDataset',
-        data_root=data_root,
-        generator=shapes_generator,
-        metainfo=metainfo,
+        **shapes_dataset,
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
         filter_cfg=dict(filter_empty_gt=True, min_size=4),
@@ -43,10 +44,7 @@ val_dataloader = dict(
     batch_size=8,
     num_workers=1,
     dataset=dict(
-        type='ShapesDataset',
-        data_root=data_root,
-        generator=shapes_generator,
-        metainfo=metainfo,
+        **shapes_dataset,
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         pipeline=test_pipeline))

@@ -24,22 +24,21 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
+
+# train and val read the same generated set (made on first use)
+shapes_dataset = dict(type='ShapesSegDataset', data_root=data_root, generator=shapes_generator)
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
     dataset=dict(
-        type='ShapesSegDataset',
-        data_root=data_root,
-        generator=shapes_generator,
+        **shapes_dataset,
         data_prefix=dict(img_path='train', seg_map_path='semantic/train'),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=1,
     dataset=dict(
-        type='ShapesSegDataset',
-        data_root=data_root,
-        generator=shapes_generator,
+        **shapes_dataset,
         data_prefix=dict(img_path='val', seg_map_path='semantic/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
