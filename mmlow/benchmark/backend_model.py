@@ -36,14 +36,6 @@ def predict_head_name(model: nn.Module) -> str:
         'detectors and cascades run NMS inside their forward)')
 
 
-def _has_predict_head(model: nn.Module) -> bool:
-    try:
-        predict_head_name(model)
-    except TypeError:
-        return False
-    return True
-
-
 class _HeadOutputs:
     """Carries the backend's head outputs from the stand-in extract_feat to the head."""
 
@@ -68,16 +60,21 @@ class BackendModel:
         self.device = BACKENDS[backend].device
         self.reference = model
         self.deployed = deploy_copy(model).to(self.device)
-        self.whole_model = backend in EAGER_BACKENDS and not _has_predict_head(self.deployed)
         self.builds: Dict[Tuple[int, ...], CompiledForward] = {}
         self.built_last_step = False
         self._heads_called = 0
+        try:
+            head_name = predict_head_name(self.deployed)
+        except TypeError:
+            if backend not in EAGER_BACKENDS:
+                raise
+            head_name = None
+        # eager PyTorch needs no export: models a backend cannot split (two-stage detectors)
+        # run their own predict, deployed
+        self.whole_model = head_name is None
         if self.whole_model:
-            # eager PyTorch needs no export: models a backend cannot split (two-stage
-            # detectors) run their own predict, deployed
             self.predictor = self.deployed
             return
-        head_name = predict_head_name(self.deployed)
         self.predictor = copy.copy(self.deployed)
         self.predictor._modules = dict(self.deployed._modules)
         head = copy.copy(self.deployed._modules[head_name])
