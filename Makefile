@@ -6,7 +6,7 @@ DEMO_CONFIG ?= configs/detection/retinanet_lowformer_b1_shapes.py
 DEMO_WORK_DIR ?= work_dirs/demo_retinanet_lowformer_b1_shapes
 PYTEST_ARGS ?=
 
-.PHONY: install demo test
+.PHONY: install demo test install-check
 install:
 	bash tools/install.sh
 
@@ -16,3 +16,7 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# before a release: fresh clone, empty caches, mmcv from source, then demo and tests (timed)
+install-check:
+	bash tools/install_check.sh
