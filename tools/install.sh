@@ -32,7 +32,11 @@ step() {
     shift 2
     "$@" || fail "$what failed: $hint"
 }
-quiet_pip_warnings() { grep -v "^WARNING: Location" >&2 || true; }
+# Ctrl-C: stop here (pip's own "failed" would otherwise read like a broken step); the EXIT trap
+# of a build removes its work folder, and the marker makes the next run repair what was cut off.
+trap 'echo "[install] interrupted: run the install again to repair and finish it" >&2; exit 130' INT TERM
+# pip without its warnings about local package folders that do not exist on this machine
+quiet_pip() { $PIP "$@" 2> >(trap '' INT; grep -v "^WARNING: Location" >&2 || true); }
 
 check_python() {
     command -v "$PYTHON" >/dev/null ||
@@ -51,8 +55,7 @@ fetch_mmcv_source() {  # $1: a folder; leaves the patched source in $1/mmcv-$MMC
     # Without isolation: an isolated metadata build takes the newest setuptools, which no
     # longer has the pkg_resources that mmcv's setup.py imports.
     step "downloading the mmcv $MMCV_VERSION sdist" "check that the package index is reachable (pip's message is above)" \
-        $PIP download --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$dir" \
-        2> >(quiet_pip_warnings)
+        quiet_pip download --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$dir"
     step "unpacking the mmcv sdist" "the download is damaged; run the install again" \
         tar xzf "$dir/mmcv-$MMCV_VERSION.tar.gz" -C "$dir"
     # torch 2.14's headers need C++20; mmcv's setup.py asks for C++14/17
@@ -125,7 +128,6 @@ build_mmcv_wheel() {  # $1 flavour, $2 its arch list (cuda only); writes $CACHE/
     # The work folder and a half-copied wheel go on any exit, Ctrl-C included, so the cache
     # only ever holds complete wheels and a rerun starts clean.
     trap 'rm -rf "$work" "$target.partial"' EXIT
-    trap 'exit 130' INT TERM
     fetch_mmcv_source "$work"
     mkdir -p "$CACHE/$flavour"
     build_log=$CACHE/$flavour/build.log
@@ -151,7 +153,7 @@ build_mmcv_wheel() {  # $1 flavour, $2 its arch list (cuda only); writes $CACHE/
     mv "$target.partial" "$target"
     log "built $target in $(((SECONDS - start) / 60)) min"
     rm -rf "$work"
-    trap - EXIT INT TERM
+    trap - EXIT
 }
 
 install_mmcv() {
@@ -181,7 +183,7 @@ install_mmcv() {
     step "installing the mmcv wheel" "the wheel may be damaged: delete $wheel and run the install again" \
         $PIP install --force-reinstall --no-deps "$wheel"
     step "installing mmcv's dependencies" "see pip's message above" \
-        $PIP install "$wheel" -c requirements/lock.txt 2> >(quiet_pip_warnings)
+        quiet_pip install "$wheel" -c requirements/lock.txt
 }
 
 main() {
@@ -215,8 +217,7 @@ main() {
         echo stack > "$INCOMPLETE"
         log "installing the pinned stack (torch 2.14.1 comes from local disk)"
         step "installing the pinned stack" "see pip's message above; run the install again once it is fixed" \
-            $PIP install -r requirements/runtime.txt -r requirements/tests.txt -c requirements/lock.txt \
-            2> >(quiet_pip_warnings)
+            quiet_pip install -r requirements/runtime.txt -r requirements/tests.txt -c requirements/lock.txt
         echo mmcv > "$INCOMPLETE"
     fi
     install_mmcv
