@@ -8,6 +8,7 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 import mmlow  # noqa: E402,F401
+from mmlow.benchmark.timm_pair import timm_pair as _timm_pair  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,6 +25,22 @@ def randomize_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
             else:
                 tensor.copy_(torch.randn(tensor.shape, generator=gen) * 0.1)
     return model
+
+
+def timm_pair(name: str, seed: int = 0, size: int = 224):
+    """(timm model with random weights and BN statistics, mmlow classifier with the same
+    weights), both in eval mode; the classifier's backbone returns every stage."""
+    return _timm_pair(name, size, prepare=lambda model: randomize_(model, seed))
+
+
+@pytest.fixture(scope='module')
+def single_thread():
+    """Attention that runs many tiny ops per head: on a shared 2-core machine a second thread
+    only waits for the other jobs and makes such tests ~10x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
-from mmlow.converters import FAMILIES, CheckpointError, convert_file  # noqa: E402
+from mmlow.apis.convert import convert_file  # noqa: E402
+from mmlow.models.classifiers import BACKBONES  # noqa: E402
 
 
 def main(argv=None):
@@ -22,12 +23,12 @@ def main(argv=None):
     parser.add_argument('src', help='official or timm checkpoint (.pth/.pt/.bin/.safetensors)')
     parser.add_argument('dst', help='output .pth in mmlow layout')
     parser.add_argument('--arch', required=True,
-                        help=f'<family>_<variant>, family in {sorted(FAMILIES)}, '
+                        help=f'<family>_<variant>, family in {sorted(BACKBONES)}, '
                         'e.g. lowformer_b1')
     args = parser.parse_args(argv)
     try:
         layout = convert_file(args.src, args.dst, args.arch)
-    except CheckpointError as exc:
+    except ValueError as exc:  # CheckpointError, WeightsMismatchError, unknown name
         print(f'error: {exc}', file=sys.stderr)
         return 2
     print(f'converted {args.src} ({layout} layout) -> {args.dst} ({args.arch})')

@@ -7,10 +7,6 @@ attention blocks in their own ``token_blocks`` list of that stage.
 import re
 from typing import Dict, Iterable, Optional
 
-from mmlow.models.backbones.efficientformer import efficientformer_arch
-
-from .classifier import image_classifier
-
 LAYOUTS = ('official', 'timm', 'mmlow')
 
 _OFFICIAL_STEM = {'0': 'conv1', '1': 'norm1', '3': 'conv2', '4': 'norm2'}
@@ -104,13 +100,3 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
         out[key] = value
     return out
 
-
-def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
-    """The mmpretrain classifier that the papers' parameter counts refer to."""
-    settings = efficientformer_arch(arch)
-    return image_classifier(
-        # mmpretrain registers its own (fixed-size) EfficientFormer: inside the classifier's
-        # mmpretrain scope the root-registry prefix picks mmlow's
-        backbone=dict(type='mmengine.EfficientFormer', arch=arch, out_indices=(3, )),
-        head=dict(type='EfficientFormerNormClsHead', num_classes=num_classes,
-                  in_channels=settings['widths'][-1], norm_cfg=dict(type='LN')))

@@ -2,10 +2,6 @@
 import re
 from typing import Dict, Iterable, Optional
 
-from mmlow.models.backbones.efficientformer import efficientformerv2_arch
-
-from .classifier import image_classifier
-
 LAYOUTS = ('official', 'timm', 'mmlow')
 
 _OFFICIAL_STEM = {'0': 'conv1.conv', '1': 'conv1.bn', '3': 'conv2.conv', '4': 'conv2.bn'}
@@ -96,12 +92,3 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
         out[key] = value
     return out
 
-
-def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
-    """The mmpretrain classifier that the papers' parameter counts refer to."""
-    settings = efficientformerv2_arch(arch)
-    return image_classifier(
-        # the root-registry prefix, as for V1, keeps mmpretrain's own models out of the lookup
-        backbone=dict(type='mmengine.EfficientFormerV2', arch=arch, out_indices=(3, )),
-        head=dict(type='EfficientFormerNormClsHead', num_classes=num_classes,
-                  in_channels=settings['widths'][-1], norm_cfg=dict(type='BN')))

@@ -10,9 +10,7 @@ entries (residual depthwise+FFN pair, PatchMerging, residual pair), ``Conv2d_BN`
 import re
 from typing import Dict, Iterable, Optional
 
-from mmlow.models.backbones.efficientvit import efficientvit_arch
-
-from .classifier import image_classifier
+from .errors import CheckpointError
 
 LAYOUTS = ('official', 'timm', 'mmlow')
 
@@ -74,7 +72,6 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
     if layout == 'mmlow':
         return dict(state_dict)
     if layout == 'official' and any(k.startswith('head_dist.') for k in state_dict):
-        from mmlow.converters import CheckpointError
         raise CheckpointError(
             'this official EfficientViT checkpoint was trained with distillation: its two heads '
             '(head, head_dist) are averaged at test time, which one BN+Linear head cannot '
@@ -95,11 +92,3 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
         out[key] = value
     return out
 
-
-def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
-    """The mmpretrain classifier that the papers' parameter counts refer to."""
-    settings = efficientvit_arch(arch)
-    return image_classifier(
-        backbone=dict(type='EfficientViTMSRA', arch=arch, out_indices=(2, )),
-        head=dict(type='EfficientViTClsHead', num_classes=num_classes,
-                  in_channels=settings['widths'][-1]))

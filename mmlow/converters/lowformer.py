@@ -2,10 +2,6 @@
 import re
 from typing import Dict, Iterable, Optional
 
-from mmlow.models.backbones.lowformer import lowformer_arch
-
-from .classifier import image_classifier
-
 LAYOUTS = ('official', 'timm', 'mmlow')
 
 # official -> timm: OpSequential wrappers, the block's `total` pair, the head's op_list
@@ -69,11 +65,3 @@ def to_mmlow(state_dict: Dict, layout: str) -> Dict:
         out[key] = value
     return out
 
-
-def classifier_cfg(arch: str, num_classes: int = 1000) -> dict:
-    """The mmpretrain classifier that the papers' parameter counts refer to."""
-    settings = lowformer_arch(arch)
-    return image_classifier(
-        backbone=dict(type='LowFormer', arch=arch, out_indices=(3, )),
-        head=dict(type='LowFormerClsHead', num_classes=num_classes,
-                  in_channels=settings['widths'][-1], hidden_widths=settings['head_widths']))

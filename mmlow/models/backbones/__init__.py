@@ -1,4 +1,5 @@
-from .efficientformer import EfficientFormer, EfficientFormerV2
+from .efficientformer import EfficientFormer
+from .efficientformer_v2 import EfficientFormerV2
 from .efficientvit import EfficientViTMSRA
 from .lowformer import LowFormer
 

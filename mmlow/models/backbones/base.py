@@ -1,19 +1,43 @@
-"""What every mmlow backbone shares: stage selection, freezing, norm_eval and pretrained loading."""
-from typing import Sequence, Tuple
+"""What every mmlow backbone shares: arch resolution, stage selection, freezing, norm_eval,
+pretrained loading and the deploy (BN-folded) form."""
+from typing import Sequence, Tuple, Union
 
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
+from mmlow.registry import CHECKPOINT_READERS
 from ..layers import switch_to_deploy
+from ..weights import load_strict
 
 
 class StagedBackbone(BaseModule):
     """Base for backbones made of a ``stem`` followed by ``self.stages`` (an ``nn.ModuleList``).
 
-    Subclasses set ``family`` (the converter family name, e.g. ``'lowformer'``) and build
-    ``self.stem`` and ``self.stages`` before calling :meth:`_post_build`.
+    Subclasses set ``family`` (the checkpoint family name, e.g. ``'lowformer'``), ``arch_zoo``
+    (named variants), ``arch_defaults`` and ``arch_required`` (keys a custom dict arch must
+    give), then build ``self.stem`` and ``self.stages`` before calling :meth:`_post_build`.
     """
     family: str = ''
+    arch_zoo: dict = {}
+    arch_defaults: dict = {}
+    arch_required: Tuple[str, ...] = ('widths', 'depths')
+
+    @classmethod
+    def resolve_arch(cls, arch: Union[str, dict]) -> dict:
+        """Full settings of a named variant ('b1', 'lowformer_b1', 'B-1.5') or a custom dict."""
+        if isinstance(arch, dict):
+            missing = set(cls.arch_required) - set(arch)
+            if missing:
+                raise ValueError(f'a custom {cls.__name__} arch needs keys {sorted(missing)}')
+            return {**cls.arch_defaults, **arch}
+        key = str(arch).lower().replace('-', '').replace('.', '')
+        key = key.removeprefix(f'{cls.family}_')
+        if key not in cls.arch_zoo:
+            raise ValueError(f'unknown {cls.__name__} arch {arch!r}; choose one of '
+                             f'{sorted(cls.arch_zoo)} or pass a dict with '
+                             f'{", ".join(cls.arch_required)}')
+        return {**cls.arch_defaults, **cls.arch_zoo[key]}
 
     def _check_out_indices(self, out_indices: Sequence[int], num_stages: int) -> Tuple[int, ...]:
         if isinstance(out_indices, int):
@@ -32,9 +56,16 @@ class StagedBackbone(BaseModule):
         self.norm_eval = norm_eval
         self.deploy = False
         self._freeze_stages()
-        if deploy:
+        # pretrained weights are BN-unfused: with them, folding waits for init_weights
+        self._deploy_after_init = deploy and self._pretrained_checkpoint() is not None
+        if deploy and not self._deploy_after_init:
             self.eval()
             self.switch_to_deploy()
+
+    def _pretrained_checkpoint(self):
+        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
+            return self.init_cfg['checkpoint']
+        return None
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:
@@ -76,10 +107,32 @@ class StagedBackbone(BaseModule):
             self.deploy = True
 
     def init_weights(self) -> None:
-        if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            from mmlow.converters import load_pretrained_backbone
-            load_pretrained_backbone(self, self.init_cfg['checkpoint'],
-                                     prefix=self.init_cfg.get('prefix', 'backbone.'))
-            self._is_init = True
-        else:
+        checkpoint = self._pretrained_checkpoint()
+        if checkpoint is None:
             super().init_weights()
+            return
+        if self.deploy:
+            raise ValueError(f'{type(self).__name__} is already BN-folded: load pretrained '
+                             'weights before switching to deploy mode')
+        self.load_pretrained(checkpoint, self.init_cfg.get('prefix', 'backbone.'))
+        self._is_init = True
+        if self._deploy_after_init:
+            self.eval()
+            self.switch_to_deploy()
+
+    def load_pretrained(self, checkpoint: str, prefix: str = 'backbone.') -> None:
+        """Load an mmlow, official or timm checkpoint of this backbone's family.
+
+        The file is read and mapped to mmlow's names by the reader that ``mmlow.converters``
+        registers for the family; loading is strict.
+        """
+        if self.family not in CHECKPOINT_READERS:
+            raise RuntimeError(f'no checkpoint reader for {self.family!r}: import mmlow (which '
+                               'registers mmlow.converters) before loading pretrained weights')
+        state_dict, layout = CHECKPOINT_READERS[self.family](checkpoint)
+        if prefix:
+            state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
+                          if k.startswith(prefix)}
+        load_strict(self, state_dict, f'checkpoint {checkpoint!r} ({layout} layout)')
+        print_log(f'loaded {type(self).__name__} weights from {checkpoint} ({layout} layout)',
+                  logger='current')

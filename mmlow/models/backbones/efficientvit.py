@@ -39,27 +39,6 @@ ARCH_SETTINGS = {
 ARCH_DEFAULTS = dict(key_dims=(16, 16, 16), window_sizes=(7, 7, 4), ffn_ratio=2, merge_ratio=4)
 
 
-def efficientvit_arch(arch: Union[str, dict]) -> dict:
-    """Full settings of a named (or custom, given as a dict) EfficientViT architecture."""
-    if isinstance(arch, dict):
-        missing = {'widths', 'depths', 'num_heads', 'kernels'} - set(arch)
-        if missing:
-            raise ValueError(f'a custom EfficientViT arch needs keys {sorted(missing)}')
-        settings = {**ARCH_DEFAULTS, **arch}
-    else:
-        key = str(arch).lower().replace('efficientvit_', '').replace('-', '')
-        if key not in ARCH_SETTINGS:
-            raise ValueError(f'unknown EfficientViT arch {arch!r}; choose one of '
-                             f'{sorted(ARCH_SETTINGS)} or pass a dict with widths, depths, '
-                             'num_heads and kernels')
-        settings = {**ARCH_DEFAULTS, **ARCH_SETTINGS[key]}
-    for width, heads in zip(settings['widths'], settings['num_heads']):
-        if width % heads or heads > len(settings['kernels']):
-            raise ValueError(f'EfficientViT width {width} must split evenly into {heads} heads, '
-                             f'with a query kernel per head (kernels {settings["kernels"]})')
-    return settings
-
-
 def _zero_init_norm(block: ConvNormAct) -> ConvNormAct:
     """Start a residual branch as identity: its last BN scales the branch by zero."""
     nn.init.zeros_(block.norm.weight)
@@ -239,9 +218,23 @@ class EfficientViTMSRA(StagedBackbone):
         norm_eval: keep BatchNorm layers in eval mode while training.
         drop_path_rate: stochastic depth of the sandwich blocks' residual branches, rising
             linearly to this rate (the reference trains without it).
-        deploy: build directly in fused (inference-only) form.
+        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
+            init_cfg, when there is one): an inference-only model.
     """
     family = 'efficientvit'
+    arch_zoo = ARCH_SETTINGS
+    arch_defaults = ARCH_DEFAULTS
+    arch_required = ('widths', 'depths', 'num_heads', 'kernels')
+
+    @classmethod
+    def resolve_arch(cls, arch: Union[str, dict]) -> dict:
+        settings = super().resolve_arch(arch)
+        for width, heads in zip(settings['widths'], settings['num_heads']):
+            if width % heads or heads > len(settings['kernels']):
+                raise ValueError(f'EfficientViT width {width} must split evenly into {heads} '
+                                 f'heads, with a query kernel per head (kernels '
+                                 f'{settings["kernels"]})')
+        return settings
 
     def __init__(self,
                  arch: Union[str, dict] = 'm4',
@@ -254,7 +247,7 @@ class EfficientViTMSRA(StagedBackbone):
                  deploy: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
-        settings = efficientvit_arch(arch)
+        settings = self.resolve_arch(arch)
         self.arch_settings = settings
         widths = settings['widths']
         self.out_indices = self._check_out_indices(out_indices, len(widths))

@@ -38,20 +38,6 @@ ARCH_DEFAULTS = dict(stem_expand_ratio=2, downsample_expand_ratios=(6, 6, 6, 6),
                      head_widths=(1536, 1600), attention=True, mlp=True)
 
 
-def lowformer_arch(arch: Union[str, dict]) -> dict:
-    """Full settings of a named (or custom, given as a dict) LowFormer architecture."""
-    if isinstance(arch, dict):
-        missing = {'widths', 'depths'} - set(arch)
-        if missing:
-            raise ValueError(f'a custom LowFormer arch needs keys {sorted(missing)}')
-        return {**ARCH_DEFAULTS, **arch}
-    key = str(arch).lower().replace('lowformer_', '').replace('-', '').replace('.', '')
-    if key not in ARCH_SETTINGS:
-        raise ValueError(f'unknown LowFormer arch {arch!r}; choose one of '
-                         f'{sorted(ARCH_SETTINGS)} or pass a dict with widths and depths')
-    return {**ARCH_DEFAULTS, **ARCH_SETTINGS[key]}
-
-
 class _Residual(nn.Module):
     """Adds the input back when ``residual`` (stride-1, same width), with stochastic depth."""
 
@@ -172,9 +158,12 @@ class LowFormer(StagedBackbone):
         out_indices: stages to return, 0..3 at strides 4, 8, 16, 32.
         frozen_stages: freeze the stem (0) and stages up to this index (1..4); -1 freezes none.
         norm_eval: keep BatchNorm layers in eval mode while training.
-        deploy: build directly in fused (inference-only) form.
+        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
+            init_cfg, when there is one): an inference-only model.
     """
     family = 'lowformer'
+    arch_zoo = ARCH_SETTINGS
+    arch_defaults = ARCH_DEFAULTS
 
     def __init__(self,
                  arch: Union[str, dict] = 'b1',
@@ -190,7 +179,7 @@ class LowFormer(StagedBackbone):
                  deploy: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None):
         super().__init__(init_cfg=init_cfg)
-        settings = lowformer_arch(arch)
+        settings = self.resolve_arch(arch)
         self.arch_settings = settings
         widths, depths = settings['widths'], settings['depths']
         self.out_indices = self._check_out_indices(out_indices, 4)

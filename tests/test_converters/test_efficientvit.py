@@ -4,11 +4,14 @@ import pytest
 import timm
 import torch
 
-from mmlow.converters import build_classifier, load_state_dict_file, load_strict
+from mmlow.converters import load_state_dict_file
+from mmlow.models.classifiers import build_classifier
+from mmlow.models.weights import load_strict
 from mmlow.models import EfficientViTMSRA
 from tests.conftest import randomize_
-from tests.test_models.test_efficientvit import single_thread  # noqa: F401 (autouse fixture)
 from tools.convert_checkpoint import main as convert_main
+
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 # timm 1.0.31 has no converter for the official layout (its old filter is commented out), so the
 # official names below are read off microsoft/Cream EfficientViT/classification/model/
