@@ -1,14 +1,3 @@
 #!/usr/bin/env bash
-# Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
-# torchrun launcher; on a machine without CUDA the processes talk over gloo.
-CONFIG=$1
-NPROCS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-PYTHON=${PYTHON:-$(dirname "$0")/../.venv/bin/python}
-[ -x "$PYTHON" ] || PYTHON=python
-exec "$PYTHON" -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" --nproc_per_node="$NPROCS" --master_port="$PORT" \
-    "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+# Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]   (see dist_run.sh)
+exec "$(dirname "$0")/dist_run.sh" train.py "$2" "$1" "${@:3}"

@@ -14,7 +14,7 @@ import importlib.util
 import os.path as osp
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -29,27 +29,9 @@ ONNX_OPSET = 17
 TOLERANCES = {'fp32': 1e-3, 'tf32': 2e-2, 'fp16': 5e-2, 'bf16': 1e-1}
 
 
-@dataclass(frozen=True)
-class BackendSpec:
-    device: str  # where inputs and outputs live: 'cpu' or 'cuda'
-    precisions: Tuple[str, ...]  # the first is the default
-    package: Optional[str]  # the Python package it needs beyond torch
-    description: str
-
-
-BACKENDS = {
-    'cpu': BackendSpec('cpu', ('fp32', ), None, 'PyTorch eager'),
-    'cpu-compile': BackendSpec('cpu', ('fp32', ), None, 'torch.compile (inductor)'),
-    'torchscript': BackendSpec('cpu', ('fp32', ), None,
-                               'torch.jit.trace + torch.jit.optimize_for_inference'),
-    'onnxruntime': BackendSpec('cpu', ('fp32', ), 'onnxruntime',
-                               f'ONNX Runtime, CPU execution provider, opset {ONNX_OPSET}'),
-    'openvino': BackendSpec('cpu', ('fp32', 'bf16'), 'openvino', 'OpenVINO CPU plugin'),
-    'cuda': BackendSpec('cuda', ('fp32', ), None, 'PyTorch eager on CUDA'),
-    'cuda-fp16': BackendSpec('cuda', ('fp16', ), None, 'PyTorch eager on CUDA, fp16 weights'),
-    'tensorrt': BackendSpec('cuda', ('fp16', 'fp32'), 'tensorrt',
-                            'TensorRT engine built from the ONNX export'),
-}
+class OnnxExport(NamedTuple):
+    path: str
+    output_names: List[str]
 
 
 class BackendUnavailableError(RuntimeError):
@@ -60,8 +42,8 @@ class OutputMismatchError(RuntimeError):
     """A backend's outputs differ from eager PyTorch by more than its precision allows."""
 
 
-def _unavailable_reason(name: str) -> Optional[str]:
-    spec = BACKENDS[name]
+def _unavailable_reason(backend: str) -> Optional[str]:
+    spec = BACKENDS[backend]
     if spec.device == 'cuda' and not torch.cuda.is_available():
         return 'torch sees no CUDA GPU on this machine'
     if spec.package and importlib.util.find_spec(spec.package) is None:
@@ -70,24 +52,24 @@ def _unavailable_reason(name: str) -> Optional[str]:
 
 
 def available_backends() -> List[str]:
-    return [name for name in BACKENDS if _unavailable_reason(name) is None]
+    return [backend for backend in BACKENDS if _unavailable_reason(backend) is None]
 
 
-def check_backend(name: str, precision: Optional[str] = None) -> str:
-    """Raise a clear error unless ``name`` runs here; return the precision it will run at."""
-    if name not in BACKENDS:
-        raise ValueError(f'unknown device {name!r}; choose one of {list(BACKENDS)}')
-    reason = _unavailable_reason(name)
+def check_backend(backend: str, precision: Optional[str] = None) -> str:
+    """Raise a clear error unless ``backend`` runs here; return the precision it will run at."""
+    if backend not in BACKENDS:
+        raise ValueError(f'unknown backend {backend!r}; choose one of {list(BACKENDS)}')
+    reason = _unavailable_reason(backend)
     if reason:
         raise BackendUnavailableError(
-            f'device {name!r} is unavailable here: {reason}. Devices available here: '
+            f'backend {backend!r} is unavailable here: {reason}. Backends available here: '
             f'{", ".join(available_backends())}')
-    precisions = BACKENDS[name].precisions
+    precisions = BACKENDS[backend].precisions
     precision = precision or precisions[0]
     if precision not in precisions:
-        raise ValueError(f'device {name!r} runs at precision {" or ".join(precisions)}, '
+        raise ValueError(f'backend {backend!r} runs at precision {" or ".join(precisions)}, '
                          f'not {precision!r}')
-    if name == 'cuda' and torch.backends.cudnn.allow_tf32:
+    if backend == 'cuda' and torch.backends.cudnn.allow_tf32:
         return 'tf32'  # PyTorch's default for CUDA convolutions: say so rather than 'fp32'
     return precision
 
@@ -184,12 +166,12 @@ class CompiledForward:
     ``self.device``). ``max_error`` is the relative error measured against eager at build time.
     """
 
-    def __init__(self, name: str, precision: str, input_shape: Tuple[int, ...],
+    def __init__(self, backend: str, precision: str, input_shape: Tuple[int, ...],
                  run_flat: Callable[[torch.Tensor], List[torch.Tensor]], spec: TreeSpec,
                  max_error: float = 0.):
-        self.name = name
+        self.backend = backend
         self.precision = precision
-        self.device = BACKENDS[name].device
+        self.device = BACKENDS[backend].device
         self.input_shape = input_shape
         self.max_error = max_error
         self._run_flat = run_flat
@@ -197,7 +179,7 @@ class CompiledForward:
 
     def __call__(self, inputs: torch.Tensor):
         if tuple(inputs.shape) != self.input_shape:
-            raise ValueError(f'{self.name} was built for input {self.input_shape}, got '
+            raise ValueError(f'{self.backend} was built for input {self.input_shape}, got '
                              f'{tuple(inputs.shape)}')
         with torch.inference_mode():
             flat = self._run_flat(inputs.to(self.device, torch.float32))
@@ -208,11 +190,11 @@ class CompiledForward:
             torch.cuda.synchronize()
 
 
-def _eager_runner(flat: nn.Module):
+def _eager_runner(flat: nn.Module, example, precision, onnx):
     return lambda inputs: flat(inputs)
 
 
-def _half_runner(flat: nn.Module):
+def _half_runner(flat: nn.Module, example, precision, onnx):
     # fp16 weights rather than autocast: on an H100 a batch-1 LowFormer-B1 is launch-bound,
     # and autocast's extra cast kernels made it 25% slower than fp16 weights, at equal error.
     # A copy: the deployed model also serves the caller's (fp32) pre- and post-processing.
@@ -220,24 +202,24 @@ def _half_runner(flat: nn.Module):
     return lambda inputs: [out.float() for out in half(inputs.half())]
 
 
-def _compile_runner(flat: nn.Module):
+def _compile_runner(flat: nn.Module, example, precision, onnx):
     compiled = torch.compile(flat, dynamic=False)
     return lambda inputs: compiled(inputs)
 
 
-def _torchscript_runner(flat: nn.Module, example: torch.Tensor):
+def _torchscript_runner(flat: nn.Module, example: torch.Tensor, precision, onnx):
     with torch.no_grad():
         traced = torch.jit.trace(flat, example, check_trace=False)
         optimized = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
     return lambda inputs: optimized(inputs)
 
 
-def _onnxruntime_runner(onnx_path: str):
+def _onnxruntime_runner(flat, example, precision, onnx: OnnxExport):
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(onnx_path, options, providers=['CPUExecutionProvider'])
+    session = ort.InferenceSession(onnx.path, options, providers=['CPUExecutionProvider'])
     input_name = session.get_inputs()[0].name
 
     def run(inputs):
@@ -246,11 +228,11 @@ def _onnxruntime_runner(onnx_path: str):
     return run
 
 
-def _openvino_runner(onnx_path: str, precision: str):
+def _openvino_runner(flat, example, precision: str, onnx: OnnxExport):
     import openvino as ov
     core = ov.Core()
     # Without the hint OpenVINO picks bf16 on CPUs that have it (AVX-512 BF16, AMX).
-    compiled = core.compile_model(core.read_model(onnx_path), 'CPU', {
+    compiled = core.compile_model(core.read_model(onnx.path), 'CPU', {
         'INFERENCE_PRECISION_HINT': 'f32' if precision == 'fp32' else 'bf16',
         'PERFORMANCE_HINT': 'LATENCY',
         'INFERENCE_NUM_THREADS': torch.get_num_threads(),
@@ -265,13 +247,13 @@ def _openvino_runner(onnx_path: str, precision: str):
     return run
 
 
-def _tensorrt_runner(onnx_path: str, output_names: List[str], precision: str):
+def _tensorrt_runner(flat, example, precision: str, onnx: OnnxExport):
     import tensorrt as trt
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # explicit batch, TensorRT 10's only mode
     parser = trt.OnnxParser(network, logger)
-    with open(onnx_path, 'rb') as f:
+    with open(onnx.path, 'rb') as f:
         if not parser.parse(f.read()):
             errors = '; '.join(str(parser.get_error(i)) for i in range(parser.num_errors))
             raise RuntimeError(f'TensorRT cannot parse the ONNX export: {errors}')
@@ -284,7 +266,7 @@ def _tensorrt_runner(onnx_path: str, output_names: List[str], precision: str):
     engine = trt.Runtime(logger).deserialize_cuda_engine(serialized)
     context = engine.create_execution_context()
     outputs = []
-    for name in output_names:
+    for name in onnx.output_names:
         dtype = torch.from_numpy(np.empty(0, trt.nptype(engine.get_tensor_dtype(name)))).dtype
         buffer = torch.empty(tuple(engine.get_tensor_shape(name)), dtype=dtype, device='cuda')
         context.set_tensor_address(name, buffer.data_ptr())
@@ -299,11 +281,44 @@ def _tensorrt_runner(onnx_path: str, output_names: List[str], precision: str):
     return run
 
 
-def build_backend(name: str, module: nn.Module, example_inputs: torch.Tensor,
+@dataclass(frozen=True)
+class BackendSpec:
+    device: str  # where inputs and outputs live: 'cpu' or 'cuda'
+    precisions: Tuple[str, ...]  # the first is the default
+    package: Optional[str]  # the Python package it needs beyond torch
+    description: str
+    # (deployed flat module, example input, precision, ONNX export or None) -> run(inputs)
+    make_runner: Callable[..., Callable[[torch.Tensor], List[torch.Tensor]]]
+    needs_onnx: bool = False
+
+
+BACKENDS = {
+    'cpu': BackendSpec('cpu', ('fp32', ), None, 'PyTorch eager', _eager_runner),
+    'cpu-compile': BackendSpec('cpu', ('fp32', ), None, 'torch.compile (inductor)',
+                               _compile_runner),
+    'torchscript': BackendSpec('cpu', ('fp32', ), None,
+                               'torch.jit.trace + torch.jit.optimize_for_inference',
+                               _torchscript_runner),
+    'onnxruntime': BackendSpec('cpu', ('fp32', ), 'onnxruntime',
+                               f'ONNX Runtime, CPU execution provider, opset {ONNX_OPSET}',
+                               _onnxruntime_runner, needs_onnx=True),
+    'openvino': BackendSpec('cpu', ('fp32', 'bf16'), 'openvino', 'OpenVINO CPU plugin',
+                            _openvino_runner, needs_onnx=True),
+    'cuda': BackendSpec('cuda', ('fp32', ), None, 'PyTorch eager on CUDA', _eager_runner),
+    'cuda-fp16': BackendSpec('cuda', ('fp16', ), None, 'PyTorch eager on CUDA, fp16 weights',
+                             _half_runner),
+    'tensorrt': BackendSpec('cuda', ('fp16', 'fp32'), 'tensorrt',
+                            'TensorRT engine built from the ONNX export', _tensorrt_runner,
+                            needs_onnx=True),
+}
+
+
+def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
                   precision: Optional[str] = None, deployed: Optional[nn.Module] = None,
                   onnx_path: Optional[str] = None, onnx_opset: int = ONNX_OPSET,
                   onnx_exporter: str = 'torchscript') -> CompiledForward:
-    """Build ``module``'s tensor forward on backend ``name`` for ``example_inputs``' shape.
+    """Build ``module``'s tensor forward on ``backend`` (a BACKENDS name) for the shape of
+    ``example_inputs``.
 
     ``module`` is the eager reference (eval mode, fp32); ``deployed`` its BN-fused copy (made
     here when not given). Both the fused copy and the backend are checked against the
@@ -311,10 +326,10 @@ def build_backend(name: str, module: nn.Module, example_inputs: torch.Tensor,
     backends write their export (see export_onnx) to ``onnx_path``, a temporary file when not
     given.
     """
-    precision = check_backend(name, precision)
+    precision = check_backend(backend, precision)
     if module.training:
         raise ValueError('build_backend needs the module in eval mode')
-    spec = BACKENDS[name]
+    spec = BACKENDS[backend]
     device = next(module.parameters()).device
     example_inputs = example_inputs.to(device, torch.float32)
     with torch.inference_mode():
@@ -331,25 +346,14 @@ def build_backend(name: str, module: nn.Module, example_inputs: torch.Tensor,
         check_outputs(expected, flat(example), fused_precision, 'the BN-fused (deploy) model')
 
     with tempfile.TemporaryDirectory() as tmp:
-        if name in ('onnxruntime', 'openvino', 'tensorrt'):
+        onnx = None
+        if spec.needs_onnx:
             path = onnx_path or osp.join(tmp, 'model.onnx')
-            output_names = export_onnx(flat.module, example, path, onnx_opset, onnx_exporter)
-        if name in ('cpu', 'cuda'):
-            run = _eager_runner(flat)
-        elif name == 'cuda-fp16':
-            run = _half_runner(flat)
-        elif name == 'cpu-compile':
-            run = _compile_runner(flat)
-        elif name == 'torchscript':
-            run = _torchscript_runner(flat, example)
-        elif name == 'onnxruntime':
-            run = _onnxruntime_runner(path)
-        elif name == 'openvino':
-            run = _openvino_runner(path, precision)
-        else:
-            run = _tensorrt_runner(path, output_names, precision)
-        forward = CompiledForward(name, precision, tuple(example.shape), run, tree_spec)
+            onnx = OnnxExport(path, export_onnx(flat.module, example, path, onnx_opset,
+                                                onnx_exporter))
+        run = spec.make_runner(flat, example, precision, onnx)
+        forward = CompiledForward(backend, precision, tuple(example.shape), run, tree_spec)
         with torch.inference_mode():
             got = run(example)
-    forward.max_error = check_outputs(expected, got, precision, f'backend {name!r}')
+    forward.max_error = check_outputs(expected, got, precision, f'backend {backend!r}')
     return forward

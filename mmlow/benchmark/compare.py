@@ -1,6 +1,6 @@
 """The "beyond MACs" comparison of backbone swaps of one pipeline: a Markdown table and a
 figure (MACs against measured latency, with the rank correlation between them, and FPS per
-device)."""
+backend)."""
 from typing import Dict, List, Optional, Sequence
 
 import matplotlib
@@ -45,43 +45,44 @@ def _format(value, digits: int) -> str:
     return '-' if value is None else f'{value:.{digits}f}'
 
 
-def compare_table(rows: List[dict], devices: Sequence[str]) -> str:
+def compare_table(rows: List[dict], backends: Sequence[str]) -> str:
     """Markdown table. Each row: name, metrics (name -> value or None; or a single
-    ``accuracy``), params, macs, backbone_macs, backbone_ms, fps (device -> FPS); latencies of
-    the first device's backbone."""
+    ``accuracy``), params, macs, backbone_macs, backbone_ms, fps (backend -> FPS); latencies of
+    the first backend's backbone."""
     metric_names = list(dict.fromkeys(
         name for row in rows for name in row.get('metrics', {'accuracy': None})))
     header = (['model'] + metric_names + ['params (M)', 'GMACs', 'backbone GMACs',
-                                          f'backbone ms ({devices[0]})'] +
-              [f'FPS {device}' for device in devices])
+                                          f'backbone ms ({backends[0]})'] +
+              [f'FPS {backend}' for backend in backends])
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in rows:
         metrics = row.get('metrics', {'accuracy': row.get('accuracy')})
         cells = ([row['name']] + [_format(metrics.get(name), 3) for name in metric_names] +
                  [f'{row["params"] / 1e6:.2f}', f'{row["macs"] / 1e9:.2f}',
                   f'{row["backbone_macs"] / 1e9:.2f}', f'{row["backbone_ms"]:.2f}'] +
-                 [f'{row["fps"][d]:.2f}' for d in devices])
+                 [f'{row["fps"][d]:.2f}' for d in backends])
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
-def correlations(rows: List[dict], devices: Sequence[str]) -> Dict[str, Optional[float]]:
-    """Per device: Spearman's rho between MACs and end-to-end latency (1/FPS)."""
+def correlations(rows: List[dict], backends: Sequence[str]) -> Dict[str, Optional[float]]:
+    """Per backend: Spearman's rho between MACs and end-to-end latency (1/FPS)."""
     macs = [row['macs'] for row in rows]
-    return {device: spearman(macs, [1e3 / row['fps'][device] for row in rows])
-            for device in devices}
+    return {backend: spearman(macs, [1e3 / row['fps'][backend] for row in rows])
+            for backend in backends}
 
 
-def compare_plot(rows: List[dict], devices: Sequence[str], path_stem: str,
+def compare_plot(rows: List[dict], backends: Sequence[str], path_stem: str,
                  title: str = '') -> List[str]:
     """Write ``path_stem``.png and .svg; return their paths."""
-    rho = correlations(rows, devices)
+    rho = correlations(rows, backends)
     panels = 3 if any(row['accuracy'] is not None for row in rows) else 2
     figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5))
     scatter = axes[0]
-    for device in devices:
-        latencies = [1e3 / row['fps'][device] for row in rows]
-        label = device if rho[device] is None else f'{device} (Spearman rho {rho[device]:.2f})'
+    for backend in backends:
+        latencies = [1e3 / row['fps'][backend] for row in rows]
+        label = (backend if rho[backend] is None
+                 else f'{backend} (Spearman rho {rho[backend]:.2f})')
         scatter.scatter([row['macs'] / 1e9 for row in rows], latencies, label=label)
         for row, latency in zip(rows, latencies):
             scatter.annotate(row['name'], (row['macs'] / 1e9, latency), fontsize=7,
@@ -91,23 +92,23 @@ def compare_plot(rows: List[dict], devices: Sequence[str], path_stem: str,
     scatter.legend(fontsize=8)
 
     bars = axes[1]
-    width = 0.8 / len(devices)
-    for index, device in enumerate(devices):
+    width = 0.8 / len(backends)
+    for index, backend in enumerate(backends):
         bars.bar([i + index * width for i in range(len(rows))],
-                 [row['fps'][device] for row in rows], width, label=device)
+                 [row['fps'][backend] for row in rows], width, label=backend)
     bars.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
     bars.set_xticklabels([row['name'] for row in rows], rotation=20, ha='right', fontsize=8)
-    bars.set(ylabel='end-to-end FPS', title='Throughput per device')
+    bars.set(ylabel='end-to-end FPS', title='Throughput per backend')
     bars.legend(fontsize=8)
 
     if panels == 3:
         trade_off = axes[2]
         measured = [row for row in rows if row['accuracy'] is not None]
-        for device in devices:
-            trade_off.scatter([row['fps'][device] for row in measured],
-                              [row['accuracy'] for row in measured], label=device)
+        for backend in backends:
+            trade_off.scatter([row['fps'][backend] for row in measured],
+                              [row['accuracy'] for row in measured], label=backend)
         for row in measured:
-            trade_off.annotate(row['name'], (row['fps'][devices[0]], row['accuracy']),
+            trade_off.annotate(row['name'], (row['fps'][backends[0]], row['accuracy']),
                                fontsize=7, xytext=(3, 3), textcoords='offset points')
         metric = next(iter(measured[0].get('metrics', {'accuracy': None})))
         trade_off.set(xlabel='end-to-end FPS', ylabel=metric, title='Accuracy vs speed')

@@ -32,18 +32,29 @@ _TIMM_HEAD_TO_MMLOW = (
 )
 
 
-def detect_layout(keys: Iterable[str]) -> Optional[str]:
+# timm's stems: V1 has plain conv/norm pairs, V2 conv-BN units
+_TIMM_STEM_KEY = {1: 'stem.conv1.weight', 2: 'stem.conv1.conv.weight'}
+
+
+def detect_version_layout(keys: Iterable[str], version: int) -> Optional[str]:
+    """The layout of an EfficientFormer ``version`` (1 or 2) checkpoint, None if it is none."""
     keys = set(keys)
-    # V2 checkpoints share the official/mmlow prefixes; their MLPs have a depthwise `mid` conv
-    is_v2 = any('.mlp.mid' in k for k in keys)
-    if 'patch_embed.0.weight' in keys and not is_v2:
-        return 'official'
-    if 'stem.conv1.weight' in keys:
+    if _TIMM_STEM_KEY[version] in keys:
         return 'timm'
-    if ('backbone.stem.0.conv.weight' in keys and not is_v2
-            and any(k.endswith('.ls2.weight') for k in keys)):
+    # V1 and V2 share the official and mmlow prefixes; only V2's MLPs have a depthwise `mid`
+    if any('.mlp.mid' in k for k in keys) != (version == 2):
+        return None
+    if 'patch_embed.0.weight' in keys:
+        return 'official'
+    # V1's LayerScale names set it apart from the other families' mmlow checkpoints
+    if 'backbone.stem.0.conv.weight' in keys and (
+            version == 2 or any(k.endswith('.ls2.weight') for k in keys)):
         return 'mmlow'
     return None
+
+
+def detect_layout(keys: Iterable[str]) -> Optional[str]:
+    return detect_version_layout(keys, 1)
 
 
 def _official_to_timm(key: str) -> str:

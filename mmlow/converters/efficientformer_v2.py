@@ -2,6 +2,8 @@
 import re
 from typing import Dict, Iterable, Optional
 
+from .efficientformer import detect_version_layout
+
 LAYOUTS = ('official', 'timm', 'mmlow')
 
 _OFFICIAL_STEM = {'0': 'conv1.conv', '1': 'conv1.bn', '3': 'conv2.conv', '4': 'conv2.bn'}
@@ -38,16 +40,7 @@ _TIMM_TO_MMLOW = (
 
 
 def detect_layout(keys: Iterable[str]) -> Optional[str]:
-    keys = set(keys)
-    # V1 checkpoints share the official/mmlow prefixes; only V2's MLPs have a `mid` conv
-    is_v2 = any('.mlp.mid' in k for k in keys)
-    if 'patch_embed.0.weight' in keys and is_v2:
-        return 'official'
-    if 'stem.conv1.conv.weight' in keys:
-        return 'timm'
-    if 'backbone.stem.0.conv.weight' in keys and is_v2:
-        return 'mmlow'
-    return None
+    return detect_version_layout(keys, 2)
 
 
 def _official_to_timm(key: str, value):

@@ -18,6 +18,7 @@ parameters and its own index, and repeated runs give identical files.
 """
 import colorsys
 import errno
+import inspect
 import json
 import os
 import os.path as osp
@@ -369,14 +370,9 @@ def _check_params(root: str, params: Dict) -> None:
             'parameters.')
 
 
-def ensure_shapes(root: PathLike,
-                  num_train: int = 800,
-                  num_val: int = 100,
-                  img_size: Tuple[int, int] = (192, 192),
-                  seed: int = 0,
-                  size_range: Tuple[float, float] = SIZE_RANGE,
-                  progress: bool = True) -> str:
-    """Make sure ``root`` holds the dataset for these parameters.
+def ensure_shapes(root: PathLike, progress: bool = True, **params) -> str:
+    """Make sure ``root`` holds the dataset for ``params`` (those of :func:`generate_shapes`,
+    with its defaults).
 
     Generates it when ``root`` is missing; does nothing when it already
     matches; raises ``RuntimeError`` when ``root`` is incomplete or was made
@@ -386,17 +382,23 @@ def ensure_shapes(root: PathLike,
         ``root`` as a string.
     """
     root = osp.abspath(os.fspath(root))
-    params = _params(num_train, num_val, img_size, seed, size_range)
+    defaults = inspect.signature(generate_shapes).parameters
+    unknown = set(params) - set(defaults) - {'root'}
+    if unknown:
+        raise TypeError(f'unknown shapes generator parameters {sorted(unknown)}; known: '
+                        f'{sorted(set(defaults) - {"root", "progress"})}')
+    full = {name: params.get(name, p.default) for name, p in defaults.items()
+            if name not in ('root', 'progress')}
+    expected = _params(**full)
     if not osp.exists(root):
         try:
-            generate_shapes(root, num_train, num_val, img_size, seed,
-                            size_range, progress)
+            generate_shapes(root, progress=progress, **full)
             print_log(
-                f'Generated shapes dataset in {root}: {num_train} train and '
-                f'{num_val} val images of size {params["img_size"]}.',
+                f'Generated shapes dataset in {root}: {full["num_train"]} train and '
+                f'{full["num_val"]} val images of size {expected["img_size"]}.',
                 logger='current')
         except FileExistsError:
             pass  # Another process created it meanwhile; checked below.
     # Also verifies a copy written by a process that won the race.
-    _check_params(root, params)
+    _check_params(root, expected)
     return root

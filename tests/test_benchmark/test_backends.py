@@ -71,13 +71,13 @@ def test_gpu_backend_without_gpu_is_a_clear_error(name):
     with pytest.raises(BackendUnavailableError) as error:
         check_backend(name)
     message = str(error.value)
-    assert f"device '{name}' is unavailable here" in message
+    assert f"backend '{name}' is unavailable here" in message
     assert 'no CUDA GPU' in message
-    assert 'Devices available here: cpu, cpu-compile, torchscript' in message
+    assert 'Backends available here: cpu, cpu-compile, torchscript' in message
 
 
 def test_unknown_backend_and_precision_are_refused():
-    with pytest.raises(ValueError, match='unknown device'):
+    with pytest.raises(ValueError, match='unknown backend'):
         check_backend('tpu')
     with pytest.raises(ValueError, match='fp32 or bf16'):
         check_backend('openvino', 'fp16')

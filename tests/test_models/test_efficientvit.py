@@ -2,14 +2,13 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
+from mmlow.analysis.model_table import PAPER
 from mmlow.models import EfficientViTMSRA
 from mmlow.models.backbones.efficientvit import EfficientViTBlock
 from mmlow.models.layers import switch_to_deploy
 from tests.conftest import timm_pair
 
 ARCHS = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']
-# Params of the classification model (millions), official README (microsoft/Cream EfficientViT).
-REFERENCE_PARAMS_M = dict(m0=2.3, m1=3.0, m2=4.2, m3=6.9, m4=8.8, m5=12.4)
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -50,7 +49,7 @@ def test_classifier_params_and_logits_match(arch):
     params = sum(p.numel() for p in classifier.parameters())
     assert params == sum(p.numel() for p in reference.parameters())
     # the README rounds (m5: 12.47M is listed as 12.4M)
-    assert params / 1e6 == pytest.approx(REFERENCE_PARAMS_M[arch], abs=0.08)
+    assert params / 1e6 == pytest.approx(PAPER['efficientvit'][arch]['params_m'], abs=0.08)
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         assert (reference(x) - classifier(x, mode='tensor')).abs().max().item() <= 1e-5

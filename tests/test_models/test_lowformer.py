@@ -1,13 +1,11 @@
 import pytest
 import torch
 
+from mmlow.analysis.model_table import PAPER
 from mmlow.models import LowFormer
 from tests.conftest import timm_pair
 
 ARCHS = ['b0', 'b1', 'b15', 'b2', 'b3', 'e1', 'e2', 'e3']
-# Params of the classification model (millions), ../shared/REFERENCE.md (timm's count).
-REFERENCE_PARAMS_M = dict(b0=14.10, b1=17.94, b15=33.98, b2=44.99, b3=57.09, e1=18.90,
-                          e2=22.75, e3=41.32)
 
 
 def test_arch_table_covers_every_variant():
@@ -33,7 +31,8 @@ def test_classifier_params_and_logits_match(arch):
     classifier.backbone.out_indices = (3, )
     params = sum(p.numel() for p in classifier.parameters())
     assert params == sum(p.numel() for p in reference.parameters())
-    assert round(params / 1e6, 2) == pytest.approx(REFERENCE_PARAMS_M[arch], abs=0.006)
+    paper_params = PAPER['lowformer'][arch]['params_m']
+    assert round(params / 1e6, 2) == pytest.approx(paper_params, abs=0.006)
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         assert (reference(x) - classifier(x, mode='tensor')).abs().max().item() <= 1e-5

@@ -51,7 +51,7 @@ def test_export_onnx_round_trip(tmp_path, repo_root, checkpoint, capsys, backbon
 def test_benchmark_end_to_end_writes_records(tmp_path, repo_root, capsys):
     out = str(tmp_path / 'bench.json')
     config = os.path.join(repo_root, CONFIG)
-    assert benchmark_main([config, '--device', 'onnxruntime', '--shape', '64', '64',
+    assert benchmark_main([config, '--backend', 'onnxruntime', '--shape', '64', '64',
                            '--iters', '3', '--warmup', '1', '--out', out]) == 0
     printed = capsys.readouterr().out
     assert '| RetinaNet/LowFormer | retinanet_lowformer_b1_shapes.py | end2end | onnxruntime ' \
@@ -80,7 +80,7 @@ def test_benchmark_on_a_missing_gpu_is_a_clear_error(repo_root, capsys):
         pytest.skip('a CUDA GPU is present')
     assert benchmark_main([os.path.join(repo_root, CONFIG), '--device', 'cuda-fp16']) == 2
     error = capsys.readouterr().err
-    assert "device 'cuda-fp16' is unavailable here" in error and 'onnxruntime' in error
+    assert "backend 'cuda-fp16' is unavailable here" in error and 'onnxruntime' in error
 
 
 def test_compare_backbones_writes_table_and_plot(tmp_path, repo_root, capsys):
@@ -89,7 +89,7 @@ def test_compare_backbones_writes_table_and_plot(tmp_path, repo_root, capsys):
     configs = [os.path.join(repo_root, CONFIG),
                os.path.join(repo_root, 'configs/detection/retinanet_lowformer_b1_coco.py')]
     out_dir = tmp_path / 'compare'
-    assert compare_main(configs + ['--devices', 'cpu', '--shape', '64', '64', '--iters', '2',
+    assert compare_main(configs + ['--backends', 'cpu', '--shape', '64', '64', '--iters', '2',
                                    '--warmup', '1', '--results', str(results),
                                    '--metric', 'coco/bbox_mAP',
                                    '--out-dir', str(out_dir)]) == 0

@@ -1,6 +1,6 @@
 """What every mmlow backbone shares: arch resolution, stage selection, freezing, norm_eval,
 pretrained loading and the deploy (BN-folded) form."""
-from typing import Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -16,12 +16,44 @@ class StagedBackbone(BaseModule):
 
     Subclasses set ``family`` (the checkpoint family name, e.g. ``'lowformer'``), ``arch_zoo``
     (named variants), ``arch_defaults`` and ``arch_required`` (keys a custom dict arch must
-    give), then build ``self.stem`` and ``self.stages`` before calling :meth:`_post_build`.
+    give); their ``__init__`` calls :meth:`_setup`, builds ``self.stem`` and ``self.stages``,
+    then calls :meth:`_post_build`.
+
+    Args (every mmlow backbone takes them as keyword arguments):
+        out_indices: stages to return (negative indices count from the last); None: all.
+        frozen_stages: freeze the stem (0) and the stages before this index; -1 freezes none.
+        norm_eval: keep BatchNorm layers in eval mode while training.
+        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
+            init_cfg, when there is one): an inference-only model.
+        init_cfg: mmengine's; ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
+            loads an mmlow, official or timm checkpoint of the family.
     """
     family: str = ''
     arch_zoo: dict = {}
     arch_defaults: dict = {}
     arch_required: Tuple[str, ...] = ('widths', 'depths')
+
+    def __init__(self, out_indices: Optional[Sequence[int]] = None, frozen_stages: int = -1,
+                 norm_eval: bool = False, deploy: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None):
+        super().__init__(init_cfg=init_cfg)
+        self._requested_out_indices = out_indices
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self._requested_deploy = deploy
+        self.deploy = False
+
+    def _num_stages(self, settings: dict) -> int:
+        return len(settings['depths'])
+
+    def _setup(self, arch: Union[str, dict]) -> dict:
+        """Resolve ``arch`` and the output stages; returns the arch settings."""
+        self.arch_settings = self.resolve_arch(arch)
+        num_stages = self._num_stages(self.arch_settings)
+        requested = self._requested_out_indices
+        self.out_indices = self._check_out_indices(
+            range(num_stages) if requested is None else requested, num_stages)
+        return self.arch_settings
 
     @classmethod
     def resolve_arch(cls, arch: Union[str, dict]) -> dict:
@@ -51,11 +83,9 @@ class StagedBackbone(BaseModule):
             resolved.append(resolved_index)
         return tuple(resolved)
 
-    def _post_build(self, frozen_stages: int, norm_eval: bool, deploy: bool) -> None:
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.deploy = False
+    def _post_build(self) -> None:
         self._freeze_stages()
+        deploy = self._requested_deploy
         # pretrained weights are BN-unfused: with them, folding waits for init_weights
         self._deploy_after_init = deploy and self._pretrained_checkpoint() is not None
         if deploy and not self._deploy_after_init:

@@ -126,9 +126,6 @@ class EfficientFormer(EfficientFormerBase):
     Args:
         arch: 'l1', 'l3', 'l7' or a dict with ``widths``, ``depths`` and ``vit_num``.
         in_channels: input image channels.
-        out_indices: stages to return, 0..3 at strides 4, 8, 16, 32 (all NCHW).
-        frozen_stages: freeze the stem (0) and stages up to this index (1..4); -1 freezes none.
-        norm_eval: keep BatchNorm layers in eval mode while training.
         out_norm_cfg: norm applied to each returned feature map, e.g.
             ``dict(type='GN', num_groups=1)`` as in the papers' detection/segmentation models;
             None (default) returns the raw stage outputs.
@@ -138,8 +135,8 @@ class EfficientFormer(EfficientFormerBase):
         layer_scale_init_value: initial LayerScale.
         norm_cfg / token_norm_cfg: norms of the conv parts / of the attention blocks.
         act_cfg / stem_act_cfg: activation of the blocks / of the stem.
-        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
-            init_cfg, when there is one): an inference-only model.
+        kwargs: ``out_indices`` (stages 0..3 at strides 4, 8, 16, 32 (all NCHW)),
+            ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
     """
     family = 'efficientformer'
     arch_zoo = ARCH_SETTINGS
@@ -148,9 +145,6 @@ class EfficientFormer(EfficientFormerBase):
     def __init__(self,
                  arch: Union[str, dict] = 'l1',
                  in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
                  out_norm_cfg: Optional[dict] = None,
                  pretrain_img_size: Union[int, Sequence[int]] = 224,
                  drop_path_rate: float = 0.,
@@ -160,16 +154,13 @@ class EfficientFormer(EfficientFormerBase):
                  token_norm_cfg: dict = dict(type='LN'),
                  act_cfg: dict = dict(type='GELU'),
                  stem_act_cfg: dict = dict(type='ReLU'),
-                 deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None):
-        super().__init__(init_cfg=init_cfg)
-        settings = self.resolve_arch(arch)
-        self.arch_settings = settings
+                 **kwargs):
+        super().__init__(**kwargs)
+        settings = self._setup(arch)
         widths, depths, vit_num = settings['widths'], settings['depths'], settings['vit_num']
         if not 0 <= vit_num <= depths[-1]:
             raise ValueError(f'vit_num {vit_num} must lie in [0, {depths[-1]}] (the depth of '
                              'the last stage)')
-        self.out_indices = self._check_out_indices(out_indices, 4)
         self.out_channels = tuple(widths)
         attn_grid = stage_grids(pretrain_img_size)[-1]
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))
@@ -189,4 +180,4 @@ class EfficientFormer(EfficientFormerBase):
                             for _ in range(num_attention)]
             self.stages.append(EfficientFormerStage(downsample, blocks, token_blocks))
         self._build_out_norms(out_norm_cfg)
-        self._post_build(frozen_stages, norm_eval, deploy)
+        self._post_build()

@@ -38,7 +38,18 @@ ARCH_SETTINGS = {
 }
 
 
-class TalkingHeadAttention(nn.Module):
+class _MultiHead(nn.Module):
+    """Head bookkeeping of V2's conv attentions: ``num_heads`` heads of ``key_dim`` query/key
+    channels and ``attn_ratio * key_dim`` value channels."""
+
+    def _init_heads(self, key_dim: int, num_heads: int, attn_ratio: int) -> int:
+        self.num_heads = num_heads
+        self.scale = key_dim ** -0.5
+        self.value_channels = attn_ratio * key_dim * num_heads
+        return key_dim * num_heads
+
+
+class TalkingHeadAttention(_MultiHead):
     """V2 attention on NCHW maps: conv-BN q/k/v, talking heads around the softmax, a local
     depthwise branch on v; optionally at a stride-2 reduced grid, bilinearly brought back.
 
@@ -50,10 +61,7 @@ class TalkingHeadAttention(nn.Module):
                  key_dim: int = 32, num_heads: int = 8, attn_ratio: int = 4,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        self.num_heads = num_heads
-        self.scale = key_dim ** -0.5
-        key_channels = key_dim * num_heads
-        self.value_channels = attn_ratio * key_dim * num_heads
+        key_channels = self._init_heads(key_dim, num_heads, attn_ratio)
         conv_cfg = dict(bias=True, norm_cfg=norm_cfg)
         self.stride_conv = (ConvNormAct(channels, channels, 3, stride, groups=channels,
                                         **conv_cfg) if stride else None)
@@ -104,17 +112,14 @@ class LocalGlobalQuery(nn.Module):
         return self.proj(self.local(x) + self.pool(x))
 
 
-class DownsampleAttention(nn.Module):
+class DownsampleAttention(_MultiHead):
     """Attention from a stride-2 query grid to all tokens of the input grid (V2 stage 4)."""
 
     def __init__(self, in_channels: int, out_channels: int, resolution: Tuple[int, int],
                  key_dim: int = 16, num_heads: int = 8, attn_ratio: int = 4,
                  norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU')):
         super().__init__()
-        self.num_heads = num_heads
-        self.scale = key_dim ** -0.5
-        key_channels = key_dim * num_heads
-        self.value_channels = attn_ratio * key_dim * num_heads
+        key_channels = self._init_heads(key_dim, num_heads, attn_ratio)
         conv_cfg = dict(bias=True, norm_cfg=norm_cfg)
         self.q = LocalGlobalQuery(in_channels, key_channels, norm_cfg)
         self.k = ConvNormAct(in_channels, key_channels, 1, **conv_cfg)
@@ -189,9 +194,6 @@ class EfficientFormerV2(EfficientFormerBase):
         arch: 's0', 's1', 's2', 'l' or a dict with ``widths``, ``depths``, ``vit_num`` (and
             optionally per-block ``mlp_ratios``).
         in_channels: input image channels.
-        out_indices: stages to return, 0..3 at strides 4, 8, 16, 32.
-        frozen_stages: freeze the stem (0) and stages up to this index (1..4); -1 freezes none.
-        norm_eval: keep BatchNorm layers in eval mode while training.
         out_norm_cfg: norm applied to each returned feature map, e.g.
             ``dict(type='GN', num_groups=1)``; None (default) returns the raw stage outputs.
         pretrain_img_size: input size the attention biases were learned at; other sizes
@@ -200,8 +202,8 @@ class EfficientFormerV2(EfficientFormerBase):
             trains S2 with 0.02 and L with 0.1).
         layer_scale_init_value: initial LayerScale.
         norm_cfg / act_cfg: norm and activation of every conv unit and of the stem.
-        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
-            init_cfg, when there is one): an inference-only model.
+        kwargs: ``out_indices`` (stages 0..3 at strides 4, 8, 16, 32),
+            ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
     """
     family = 'efficientformerv2'
     arch_zoo = ARCH_SETTINGS
@@ -216,26 +218,20 @@ class EfficientFormerV2(EfficientFormerBase):
     def __init__(self,
                  arch: Union[str, dict] = 's1',
                  in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
                  out_norm_cfg: Optional[dict] = None,
                  pretrain_img_size: Union[int, Sequence[int]] = 224,
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-5,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='GELU'),
-                 deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None):
-        super().__init__(init_cfg=init_cfg)
-        settings = self.resolve_arch(arch)
-        self.arch_settings = settings
+                 **kwargs):
+        super().__init__(**kwargs)
+        settings = self._setup(arch)
         widths, depths, vit_num = settings['widths'], settings['depths'], settings['vit_num']
         for depth, ratios in zip(depths, settings['mlp_ratios']):
             if len(ratios) != depth:
                 raise ValueError(f'mlp_ratios {settings["mlp_ratios"]} must give one ratio per '
                                  f'block of depths {depths}')
-        self.out_indices = self._check_out_indices(out_indices, 4)
         self.out_channels = tuple(widths)
         grids = stage_grids(pretrain_img_size)
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))
@@ -264,4 +260,4 @@ class EfficientFormerV2(EfficientFormerBase):
                     layer_scale_init_value=layer_scale_init_value, **unit_cfg))
             self.stages.append(EfficientFormerStage(downsample, blocks))
         self._build_out_norms(out_norm_cfg)
-        self._post_build(frozen_stages, norm_eval, deploy)
+        self._post_build()

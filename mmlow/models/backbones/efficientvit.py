@@ -18,20 +18,18 @@ from mmlow.registry import MODELS
 from ..layers import ConvNormAct, drop_path_rates, relative_offset_index
 from .base import StagedBackbone
 
-# kernels: of the depthwise conv on each head's query, by head index.
+# widths, depths and heads of the three stages; kernels: of the depthwise conv on each head's
+# query, by head index.
 ARCH_SETTINGS = {
-    'm0': dict(widths=(64, 128, 192), depths=(1, 2, 3), num_heads=(4, 4, 4),
-               kernels=(5, 5, 5, 5)),
-    'm1': dict(widths=(128, 144, 192), depths=(1, 2, 3), num_heads=(2, 3, 3),
-               kernels=(7, 5, 3, 3)),
-    'm2': dict(widths=(128, 192, 224), depths=(1, 2, 3), num_heads=(4, 3, 2),
-               kernels=(7, 5, 3, 3)),
-    'm3': dict(widths=(128, 240, 320), depths=(1, 2, 3), num_heads=(4, 3, 4),
-               kernels=(5, 5, 5, 5)),
-    'm4': dict(widths=(128, 256, 384), depths=(1, 2, 3), num_heads=(4, 4, 4),
-               kernels=(7, 5, 3, 3)),
-    'm5': dict(widths=(192, 288, 384), depths=(1, 3, 4), num_heads=(3, 3, 4),
-               kernels=(7, 5, 3, 3)),
+    name: dict(widths=widths, depths=depths, num_heads=num_heads, kernels=kernels)
+    for name, (widths, depths, num_heads, kernels) in {
+        'm0': ((64, 128, 192), (1, 2, 3), (4, 4, 4), (5, 5, 5, 5)),
+        'm1': ((128, 144, 192), (1, 2, 3), (2, 3, 3), (7, 5, 3, 3)),
+        'm2': ((128, 192, 224), (1, 2, 3), (4, 3, 2), (7, 5, 3, 3)),
+        'm3': ((128, 240, 320), (1, 2, 3), (4, 3, 4), (5, 5, 5, 5)),
+        'm4': ((128, 256, 384), (1, 2, 3), (4, 4, 4), (7, 5, 3, 3)),
+        'm5': ((192, 288, 384), (1, 3, 4), (3, 3, 4), (7, 5, 3, 3)),
+    }.items()
 }
 # The papers' window is 7, but the models are trained at 224, where the stride-64 map is only 4x4:
 # the official code shrinks that stage's window (and its learned bias table) to 4x4, so released
@@ -213,13 +211,10 @@ class EfficientViTMSRA(StagedBackbone):
     Args:
         arch: 'm0'..'m5' or a dict with ``widths``, ``depths``, ``num_heads``, ``kernels``
             (and optionally the other keys of ``ARCH_DEFAULTS``).
-        out_indices: stages to return, 0..2 at strides 16, 32, 64.
-        frozen_stages: freeze the stem (0) and stages up to this index (1..3); -1 freezes none.
-        norm_eval: keep BatchNorm layers in eval mode while training.
         drop_path_rate: stochastic depth of the sandwich blocks' residual branches, rising
             linearly to this rate (the reference trains without it).
-        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
-            init_cfg, when there is one): an inference-only model.
+        kwargs: ``out_indices`` (stages 0..2 at strides 16, 32, 64),
+            ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
     """
     family = 'efficientvit'
     arch_zoo = ARCH_SETTINGS
@@ -239,18 +234,12 @@ class EfficientViTMSRA(StagedBackbone):
     def __init__(self,
                  arch: Union[str, dict] = 'm4',
                  in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
                  drop_path_rate: float = 0.,
                  norm_cfg: dict = dict(type='BN'),
-                 deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None):
-        super().__init__(init_cfg=init_cfg)
-        settings = self.resolve_arch(arch)
-        self.arch_settings = settings
+                 **kwargs):
+        super().__init__(**kwargs)
+        settings = self._setup(arch)
         widths = settings['widths']
-        self.out_indices = self._check_out_indices(out_indices, len(widths))
         self.out_channels = tuple(widths)
 
         relu = dict(type='ReLU')
@@ -274,4 +263,4 @@ class EfficientViTMSRA(StagedBackbone):
                                   norm_cfg) for _ in range(settings['depths'][index])
             ]
             self.stages.append(EfficientViTStage(downsample, blocks))
-        self._post_build(frozen_stages, norm_eval, deploy)
+        self._post_build()

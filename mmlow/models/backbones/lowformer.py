@@ -38,51 +38,48 @@ ARCH_DEFAULTS = dict(stem_expand_ratio=2, downsample_expand_ratios=(6, 6, 6, 6),
                      head_widths=(1536, 1600), attention=True, mlp=True)
 
 
-class _Residual(nn.Module):
-    """Adds the input back when ``residual`` (stride-1, same width), with stochastic depth."""
+class _ExpandProject(nn.Module):
+    """Widen by ``expand_ratio``, then project to ``out_channels``; adds the input back when
+    ``residual`` (stride 1, same width), with stochastic depth. Subclasses build the layers."""
 
-    def _residual_init(self, residual: bool, drop_path: float) -> None:
+    def __init__(self, in_channels, out_channels, stride=1, expand_ratio=4., bias=False,
+                 residual=False, drop_path=0., norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='HSwish')):
+        super().__init__()
+        self._build(in_channels, round(in_channels * expand_ratio), out_channels, stride,
+                    dict(bias=bias, act_cfg=act_cfg), norm_cfg)
         self.residual = residual
         self.drop_path = DropPath(drop_path) if residual and drop_path > 0 else nn.Identity()
 
-    def _add(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self._branch(x)
         return self.drop_path(out) + x if self.residual else out
 
 
-class FusedMBConv(_Residual):
+class FusedMBConv(_ExpandProject):
     """Full 3x3 conv expanding the width, then a 1x1 projection."""
 
-    def __init__(self, in_channels, out_channels, stride=1, expand_ratio=4., bias=False,
-                 residual=False, drop_path=0., norm_cfg=dict(type='BN'),
-                 act_cfg=dict(type='HSwish')):
-        super().__init__()
-        mid_channels = round(in_channels * expand_ratio)
-        self.spatial_conv = ConvNormAct(in_channels, mid_channels, 3, stride, bias=bias,
-                                        norm_cfg=norm_cfg, act_cfg=act_cfg)
+    def _build(self, in_channels, mid_channels, out_channels, stride, expand_cfg, norm_cfg):
+        self.spatial_conv = ConvNormAct(in_channels, mid_channels, 3, stride,
+                                        norm_cfg=norm_cfg, **expand_cfg)
         self.point_conv = ConvNormAct(mid_channels, out_channels, 1, norm_cfg=norm_cfg)
-        self._residual_init(residual, drop_path)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._add(x, self.point_conv(self.spatial_conv(x)))
+    def _branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.point_conv(self.spatial_conv(x))
 
 
-class MBConv(_Residual):
+class MBConv(_ExpandProject):
     """Inverted bottleneck: 1x1 expand, depthwise 3x3, 1x1 project (norm on the last only)."""
 
-    def __init__(self, in_channels, out_channels, stride=1, expand_ratio=4., bias=False,
-                 residual=False, drop_path=0., norm_cfg=dict(type='BN'),
-                 act_cfg=dict(type='HSwish')):
-        super().__init__()
-        mid_channels = round(in_channels * expand_ratio)
-        self.inverted_conv = ConvNormAct(in_channels, mid_channels, 1, bias=bias,
-                                         norm_cfg=None, act_cfg=act_cfg)
-        self.depth_conv = ConvNormAct(mid_channels, mid_channels, 3, stride, groups=mid_channels,
-                                      bias=bias, norm_cfg=None, act_cfg=act_cfg)
+    def _build(self, in_channels, mid_channels, out_channels, stride, expand_cfg, norm_cfg):
+        self.inverted_conv = ConvNormAct(in_channels, mid_channels, 1, norm_cfg=None,
+                                         **expand_cfg)
+        self.depth_conv = ConvNormAct(mid_channels, mid_channels, 3, stride,
+                                      groups=mid_channels, norm_cfg=None, **expand_cfg)
         self.point_conv = ConvNormAct(mid_channels, out_channels, 1, norm_cfg=norm_cfg)
-        self._residual_init(residual, drop_path)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._add(x, self.point_conv(self.depth_conv(self.inverted_conv(x))))
+    def _branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.point_conv(self.depth_conv(self.inverted_conv(x)))
 
 
 class Lowtention(nn.Module):
@@ -155,34 +152,28 @@ class LowFormer(StagedBackbone):
     Args:
         arch: 'b0', 'b1', 'b15', 'b2', 'b3', 'e1', 'e2', 'e3' or a dict with ``widths`` and
             ``depths`` (and optionally the other keys of ``ARCH_DEFAULTS``).
-        out_indices: stages to return, 0..3 at strides 4, 8, 16, 32.
-        frozen_stages: freeze the stem (0) and stages up to this index (1..4); -1 freezes none.
-        norm_eval: keep BatchNorm layers in eval mode while training.
-        deploy: fold BatchNorm into the convs once built (after loading a ``Pretrained``
-            init_cfg, when there is one): an inference-only model.
+        kwargs: ``out_indices`` (stages 0..3 at strides 4, 8, 16, 32),
+            ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
     """
     family = 'lowformer'
     arch_zoo = ARCH_SETTINGS
     arch_defaults = ARCH_DEFAULTS
 
+    def _num_stages(self, settings: dict) -> int:
+        return len(settings['depths']) - 1  # depths[0] is the stem's
+
     def __init__(self,
                  arch: Union[str, dict] = 'b1',
                  in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
                  drop_path_rate: float = 0.,
                  expand_ratio: float = 4.,
                  mlp_ratio: int = 4,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='HSwish'),
-                 deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None):
-        super().__init__(init_cfg=init_cfg)
-        settings = self.resolve_arch(arch)
-        self.arch_settings = settings
+                 **kwargs):
+        super().__init__(**kwargs)
+        settings = self._setup(arch)
         widths, depths = settings['widths'], settings['depths']
-        self.out_indices = self._check_out_indices(out_indices, 4)
         self.out_channels = tuple(widths[1:])
         block_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))
@@ -218,4 +209,4 @@ class LowFormer(StagedBackbone):
                 raise ValueError(f'LowFormer stage {index + 1} has depth 0: every stage needs '
                                  'at least its downsampling block')
             self.stages.append(nn.Sequential(*blocks))
-        self._post_build(frozen_stages, norm_eval, deploy)
+        self._post_build()
