@@ -9,15 +9,13 @@ LAYOUTS = ('official', 'timm', 'mmlow')
 _OFFICIAL_STEM = {'0': 'conv1.conv', '1': 'conv1.bn', '3': 'conv2.conv', '4': 'conv2.bn'}
 
 # official -> timm inside a stage list entry (block or downsample); nn.Sequential indices
-# become conv/bn names
+# become conv/bn names (an output projection's index 0 is its activation)
+_CONV_BN = ('conv', 'bn')
 _OFFICIAL_TO_TIMM = (
-    (r'\.(q|k|v|v_local|stride_conv)\.0\.', r'.\1.conv.'),
-    (r'\.(q|k|v|v_local|stride_conv)\.1\.', r'.\1.bn.'),
+    (r'\.(q|k|v|v_local|stride_conv|q\.proj)\.([01])\.',
+     lambda m: f'.{m[1]}.{_CONV_BN[int(m[2])]}.'),
     (r'\.q\.local\.0\.', '.q.local.'),
-    (r'\.q\.proj\.0\.', '.q.proj.conv.'),
-    (r'\.q\.proj\.1\.', '.q.proj.bn.'),
-    (r'\.proj\.1\.', '.proj.conv.'),
-    (r'\.proj\.2\.', '.proj.bn.'),
+    (r'\.proj\.([12])\.', lambda m: f'.proj.{_CONV_BN[int(m[1]) - 1]}.'),
     (r'\.mlp\.(fc1|fc2|mid)\.', r'.mlp.\1.conv.'),
     (r'\.mlp\.norm(\d)\.', r'.mlp.fc\1.bn.'),
     (r'\.mlp\.mid_norm\.', '.mlp.mid.bn.'),

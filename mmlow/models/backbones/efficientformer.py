@@ -6,7 +6,7 @@ flattened tokens (LayerNorm, multi-head attention with a learned relative-positi
 MLP). Here that token part is folded back to NCHW at the end of the stage, so stage 4 is a
 feature map like the others. See :mod:`.efficientformer_common` for what V1 and V2 share.
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -17,7 +17,7 @@ from mmpretrain.models.utils import LayerScale
 from mmlow.registry import MODELS
 from ..layers import ConvNormAct, RelativePositionBias, drop_path_rates
 from .efficientformer_common import (EfficientFormerBase, EfficientFormerStage, NormedConvMlp,
-                                     conv_stem, stage_grids)
+                                     conv_stem)
 
 # widths/depths of stages 1-4; vit_num: attention blocks at the end of the last stage
 ARCH_SETTINGS = {
@@ -126,27 +126,18 @@ class EfficientFormer(EfficientFormerBase):
     Args:
         arch: 'l1', 'l3', 'l7' or a dict with ``widths``, ``depths`` and ``vit_num``.
         in_channels: input image channels.
-        out_norm_cfg: norm applied to each returned feature map, e.g.
-            ``dict(type='GN', num_groups=1)`` as in the papers' detection/segmentation models;
-            None (default) returns the raw stage outputs.
-        pretrain_img_size: input size the attention bias was learned at (7x7 tokens for 224);
-            other sizes resize the bias at run time.
         drop_path_rate: stochastic depth, rising linearly over all blocks.
         layer_scale_init_value: initial LayerScale.
         norm_cfg / token_norm_cfg: norms of the conv parts / of the attention blocks.
         act_cfg / stem_act_cfg: activation of the blocks / of the stem.
-        kwargs: ``out_indices`` (stages 0..3 at strides 4, 8, 16, 32 (all NCHW)),
-            ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
+        kwargs: see EfficientFormerBase (``out_norm_cfg``, ``pretrain_img_size``, ...).
     """
     family = 'efficientformer'
     arch_zoo = ARCH_SETTINGS
-    arch_required = ('widths', 'depths', 'vit_num')
 
     def __init__(self,
                  arch: Union[str, dict] = 'l1',
                  in_channels: int = 3,
-                 out_norm_cfg: Optional[dict] = None,
-                 pretrain_img_size: Union[int, Sequence[int]] = 224,
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-5,
                  mlp_ratio: float = 4.,
@@ -162,7 +153,7 @@ class EfficientFormer(EfficientFormerBase):
             raise ValueError(f'vit_num {vit_num} must lie in [0, {depths[-1]}] (the depth of '
                              'the last stage)')
         self.out_channels = tuple(widths)
-        attn_grid = stage_grids(pretrain_img_size)[-1]
+        attn_grid = self.pretrain_grids[-1]
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))
         block_cfg = dict(mlp_ratio=mlp_ratio, layer_scale_init_value=layer_scale_init_value,
                          act_cfg=act_cfg)
@@ -179,5 +170,4 @@ class EfficientFormer(EfficientFormerBase):
                                            norm_cfg=token_norm_cfg, **block_cfg)
                             for _ in range(num_attention)]
             self.stages.append(EfficientFormerStage(downsample, blocks, token_blocks))
-        self._build_out_norms(out_norm_cfg)
         self._post_build()

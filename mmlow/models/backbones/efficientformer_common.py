@@ -81,15 +81,32 @@ class EfficientFormerStage(nn.Module):
 
 
 class EfficientFormerBase(StagedBackbone):
-    """What V1 and V2 share: output selection, per-output norms, freezing."""
+    """What V1 and V2 share: output selection, per-output norms, freezing.
 
-    def _build_out_norms(self, out_norm_cfg: Optional[dict]) -> None:
-        # the papers' dense-prediction protocol: a norm (GroupNorm, 1 group) on each output
+    Args:
+        out_norm_cfg: norm applied to each returned feature map, e.g.
+            ``dict(type='GN', num_groups=1)`` as in the papers' detection/segmentation models;
+            None (default) returns the raw stage outputs.
+        pretrain_img_size: input size the attention biases were learned at (V1: 7x7 tokens
+            for 224); other sizes resize them at run time.
+        kwargs: those of StagedBackbone: ``out_indices`` (NCHW stages 0..3 at strides 4, 8,
+            16, 32), ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``.
+    """
+    arch_required = ('widths', 'depths', 'vit_num')
+
+    def __init__(self, out_norm_cfg: Optional[dict] = None,
+                 pretrain_img_size: Union[int, Sequence[int]] = 224, **kwargs):
+        super().__init__(**kwargs)
         self.out_norm_cfg = out_norm_cfg
-        if out_norm_cfg is not None:
+        self.pretrain_grids = stage_grids(pretrain_img_size)
+
+    def _post_build(self) -> None:
+        # the papers' dense-prediction protocol: a norm (GroupNorm, 1 group) on each output
+        if self.out_norm_cfg is not None:
             for index in self.out_indices:
                 self.add_module(f'norm{index}',
-                                build_norm_layer(out_norm_cfg, self.out_channels[index])[1])
+                                build_norm_layer(self.out_norm_cfg, self.out_channels[index])[1])
+        super()._post_build()
 
     def _frozen_modules(self):
         yield from super()._frozen_modules()

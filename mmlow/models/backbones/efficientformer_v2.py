@@ -7,7 +7,7 @@ downsample (queries on a stride-2 grid, keys on the full one). See
 :mod:`.efficientformer_common` for what V1 and V2 share.
 """
 import math
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -19,7 +19,7 @@ from mmpretrain.models.utils import LayerScale
 from mmlow.registry import MODELS
 from ..layers import ConvNormAct, RelativePositionBias, drop_path_rates
 from .efficientformer_common import (EfficientFormerBase, EfficientFormerStage, NormedConvMlp,
-                                     conv_stem, stage_grids)
+                                     conv_stem)
 
 # vit_num: attention blocks at the end of stages 3 and 4; mlp_ratios: one per block
 ARCH_SETTINGS = {
@@ -194,20 +194,14 @@ class EfficientFormerV2(EfficientFormerBase):
         arch: 's0', 's1', 's2', 'l' or a dict with ``widths``, ``depths``, ``vit_num`` (and
             optionally per-block ``mlp_ratios``).
         in_channels: input image channels.
-        out_norm_cfg: norm applied to each returned feature map, e.g.
-            ``dict(type='GN', num_groups=1)``; None (default) returns the raw stage outputs.
-        pretrain_img_size: input size the attention biases were learned at; other sizes
-            resize them at run time.
         drop_path_rate: stochastic depth, rising linearly over all blocks (the reference
             trains S2 with 0.02 and L with 0.1).
         layer_scale_init_value: initial LayerScale.
         norm_cfg / act_cfg: norm and activation of every conv unit and of the stem.
-        kwargs: ``out_indices`` (stages 0..3 at strides 4, 8, 16, 32),
-            ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
+        kwargs: see EfficientFormerBase (``out_norm_cfg``, ``pretrain_img_size``, ...).
     """
     family = 'efficientformerv2'
     arch_zoo = ARCH_SETTINGS
-    arch_required = ('widths', 'depths', 'vit_num')
 
     @classmethod
     def resolve_arch(cls, arch: Union[str, dict]) -> dict:
@@ -218,8 +212,6 @@ class EfficientFormerV2(EfficientFormerBase):
     def __init__(self,
                  arch: Union[str, dict] = 's1',
                  in_channels: int = 3,
-                 out_norm_cfg: Optional[dict] = None,
-                 pretrain_img_size: Union[int, Sequence[int]] = 224,
                  drop_path_rate: float = 0.,
                  layer_scale_init_value: float = 1e-5,
                  norm_cfg: dict = dict(type='BN'),
@@ -233,7 +225,7 @@ class EfficientFormerV2(EfficientFormerBase):
                 raise ValueError(f'mlp_ratios {settings["mlp_ratios"]} must give one ratio per '
                                  f'block of depths {depths}')
         self.out_channels = tuple(widths)
-        grids = stage_grids(pretrain_img_size)
+        grids = self.pretrain_grids
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))
         unit_cfg = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
 
@@ -259,5 +251,4 @@ class EfficientFormerV2(EfficientFormerBase):
                     attn_grid if use_attn else None, attn_stride, drop_path=next(rates),
                     layer_scale_init_value=layer_scale_init_value, **unit_cfg))
             self.stages.append(EfficientFormerStage(downsample, blocks))
-        self._build_out_norms(out_norm_cfg)
         self._post_build()

@@ -4,7 +4,7 @@ Stem + four stages at strides 4, 8, 16, 32. Stages 1-2 are FusedMBConv stacks; s
 with a FusedMBConv downsample followed by LowFormer blocks (Lowtention + MLP + local conv).
 Parameter names are mmlow's own; ``mmlow.converters`` maps official and timm layouts onto them.
 """
-from typing import List, Optional, Sequence, Union
+from typing import Union
 
 import torch
 import torch.nn as nn
