@@ -5,14 +5,11 @@ outside training: the LatencyHook's measurement on synthetic images.
                               [--batch B] [--iters N] [--warmup W] [--backbone-only]
                               [--vs OTHER_CONFIG [OTHER_CKPT]] [--threads T] [--out results.json]
 
-A batch of random uint8 images of size H x W goes through the model's real data preprocessor,
-its tensor forward on the backend (deployed: BN fused; checked against eager before timing)
-and its real post-processing (NMS and box rescaling, logit resizing). With --backbone-only only
-the backbone's forward is timed, on a normalised random tensor. --vs times a second config in
-the same process, interleaved with the first, and prints the ratio of their median latencies.
-Backends: see mmlow.benchmark.BACKENDS (``--device`` is an alias of ``--backend``).
-Prints one Markdown row per model and writes the records (mmlow.benchmark.RECORD_KEYS) as a
-JSON list to --out.
+Random images go through the model's real preprocessing, its tensor forward on the backend
+(BN fused, checked against eager) and its real post-processing; --backbone-only times the
+backbone alone. --vs times a second config interleaved and prints the latency ratio. Backends:
+mmlow.benchmark.BACKENDS (``--device`` is an alias of ``--backend``). Prints a Markdown row per
+model; --out gets the records (mmlow.benchmark.RECORD_KEYS) as JSON. See benchmark_configs.
 """
 import argparse
 import json
@@ -39,8 +36,7 @@ def parse_args(argv=None):
     parser.add_argument('--backend', '--device', default='cpu', choices=list(BACKENDS))
     parser.add_argument('--precision', help='where the backend has a choice (openvino: bf16)')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
-                        help='image size fed to the data preprocessor (default: 800 1344 for '
-                        'detectors, 512 512 for segmenters, 224 224 otherwise)')
+                        help='image size (default: the task\'s, see DEFAULT_SHAPES)')
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--iters', type=int, default=50, help='timed iterations')
     parser.add_argument('--warmup', type=int, default=10)
