@@ -183,7 +183,7 @@ def time_config(config: str, backend: str, shape, out_dir: str, iters: int, warm
     tag = f'{osp.basename(config).rsplit(".", 1)[0]}_{backend}{"_backbone" if backbone_only else ""}'
     records_path = osp.join(out_dir, 'latency', f'{tag}.json')
     os.makedirs(osp.dirname(records_path), exist_ok=True)
-    args = ['tools/benchmark.py', config, '--device', backend, '--shape', *map(str, shape),
+    args = ['tools/benchmark.py', config, '--backend', backend, '--shape', *map(str, shape),
             '--batch', '1', '--iters', str(iters), '--warmup', str(warmup), '--out', records_path]
     if backbone_only:
         args.append('--backbone-only')

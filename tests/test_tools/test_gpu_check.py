@@ -72,7 +72,7 @@ def test_report_written_as_json_and_markdown(tmp_path):
                   input='800x1333', ok=True, record=fake_record('x.py'))
     failed_row = dict(config='configs/detection/y.py', backend='tensorrt', mode='end2end',
                       input='800x1333', ok=False,
-                      error="error: device 'tensorrt' is unavailable here")
+                      error="error: backend 'tensorrt' is unavailable here")
     report = dict(
         environment=dict(python='3.11', torch='2.14.1', torch_cuda='13.0', mmcv='2.1.0',
                          mmcv_ops_cuda='13.0', gpus=['NVIDIA H200'], capability='9.0'),
@@ -87,7 +87,7 @@ def test_report_written_as_json_and_markdown(tmp_path):
     assert '| nms | 0.00e+00 | 0.0 | ok |' in markdown
     assert 'coco/bbox_mAP 0.612' in markdown
     assert '| RetinaNet/LowFormer | x.py | end2end | cuda | fp16 | 800x1333 | 5.00 |' in markdown
-    assert "| y.py | end2end | tensorrt | - | 800x1333 | not run: error: device 'tensorrt'" \
+    assert "| y.py | end2end | tensorrt | - | 800x1333 | not run: error: backend 'tensorrt'" \
         in markdown
     assert not list(tmp_path.glob('*.tmp-*'))
 
@@ -136,4 +136,4 @@ def test_a_backend_that_cannot_run_becomes_a_row_with_its_reason(tmp_path):
     row = gpu_check.time_config('configs/detection/retinanet_lowformer_b1_shapes.py', 'cuda',
                                 (64, 64), str(tmp_path), iters=1, warmup=0)
     assert not row['ok']
-    assert "device 'cuda' is unavailable here" in row['error']
+    assert "backend 'cuda' is unavailable here" in row['error']
