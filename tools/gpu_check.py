@@ -3,7 +3,8 @@ mmcv's CUDA ops against CPU references, the shapes RetinaNet trained on the GPU,
 end-to-end latency tables on cuda / cuda-fp16 / tensorrt. Writes report.json and report.md.
 
     python tools/gpu_check.py [--out-dir DIR] [--train-epochs E] [--iters N] [--warmup W]
-                              [--backends cuda,cuda-fp16,tensorrt] [--skip-train] [--skip-latency]
+                              [--backends cuda,cuda-fp16,tensorrt] [--budget-min M]
+                              [--skip-train] [--skip-latency]
 (tools/gpu_check.sh installs the stack, mmcv with CUDA ops included, and then runs this.)
 """
 import argparse
@@ -29,6 +30,8 @@ def parse_args(argv=None):
     parser.add_argument('--backends', type=backend_list,
                         default=list(gpu_check.GPU_BACKENDS),
                         help='comma-separated, from ' + ', '.join(gpu_check.GPU_BACKENDS))
+    parser.add_argument('--budget-min', type=float, default=9,
+                        help='latency rows that would start later are recorded as skipped')
     parser.add_argument('--skip-train', action='store_true')
     parser.add_argument('--skip-latency', action='store_true')
     args = parser.parse_args(argv)
@@ -42,7 +45,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         report = gpu_check.check(args.out_dir, args.train_epochs, args.iters, args.warmup,
-                                 args.backends, args.skip_train, args.skip_latency)
+                                 args.backends, args.skip_train, args.skip_latency,
+                                 budget_s=args.budget_min * 60)
     except gpu_check.NoGPUError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

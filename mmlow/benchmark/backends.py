@@ -69,7 +69,7 @@ def check_backend(backend: str, precision: Optional[str] = None) -> str:
     if precision not in precisions:
         raise ValueError(f'backend {backend!r} runs at precision {" or ".join(precisions)}, '
                          f'not {precision!r}')
-    if backend == 'cuda' and torch.backends.cudnn.allow_tf32:
+    if backend in TORCH_CUDA_FP32 and torch.backends.cudnn.allow_tf32:
         return 'tf32'  # PyTorch's default for CUDA convolutions: say so rather than 'fp32'
     return precision
 
@@ -305,12 +305,19 @@ BACKENDS = {
     'openvino': BackendSpec('cpu', ('fp32', 'bf16'), 'openvino', 'OpenVINO CPU plugin',
                             _openvino_runner, needs_onnx=True),
     'cuda': BackendSpec('cuda', ('fp32', ), None, 'PyTorch eager on CUDA', _eager_runner),
+    'cuda-torchscript': BackendSpec(
+        'cuda', ('fp32', ), None,
+        'torch.jit.trace + optimize_for_inference on CUDA (the LowFormer papers\' GPU protocol)',
+        _torchscript_runner),
     'cuda-fp16': BackendSpec('cuda', ('fp16', ), None, 'PyTorch eager on CUDA, fp16 weights',
                              _half_runner),
     'tensorrt': BackendSpec('cuda', ('fp16', 'fp32'), 'tensorrt',
                             'TensorRT engine built from the ONNX export', _tensorrt_runner,
                             needs_onnx=True),
 }
+
+# PyTorch's own CUDA runs, whose fp32 convolutions are TF32 unless cudnn.allow_tf32 is off
+TORCH_CUDA_FP32 = ('cuda', 'cuda-torchscript')
 
 
 def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,

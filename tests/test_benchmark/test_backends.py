@@ -17,7 +17,7 @@ from mmlow.models import LowFormer
 from tests.conftest import randomize_
 
 CPU_BACKENDS = ['cpu', 'torchscript', 'onnxruntime', 'openvino']
-GPU_BACKENDS = ['cuda', 'cuda-fp16', 'tensorrt']
+GPU_BACKENDS = ['cuda', 'cuda-torchscript', 'cuda-fp16', 'tensorrt']
 
 
 def _lowformer(arch='b0'):

@@ -115,7 +115,7 @@ def test_check_runs_every_step_and_row(monkeypatch, tmp_path):
         ok=True, metrics={'coco/bbox_mAP': 0.5}))
     calls = []
 
-    def fake_time(config, backend, shape, out_dir, iters, warmup, backbone_only=False):
+    def fake_time(config, backend, shape, iters, warmup, backbone_only=False):
         calls.append((config, backend, tuple(shape), backbone_only))
         return dict(config=config, backend=backend, input=f'{shape[0]}x{shape[1]}', ok=True,
                     mode='backbone' if backbone_only else 'end2end',
@@ -128,12 +128,31 @@ def test_check_runs_every_step_and_row(monkeypatch, tmp_path):
     assert all(backbone for _, backend, shape, backbone in calls
                if backend == gpu_check.PAPER_BACKEND and shape == (224, 224))
     assert report['training']['epochs'] == 2
+    # TensorRT's slow engine builds come last, after every quicker row
+    assert [backend for _, backend, _, _ in gpu_check.latency_jobs(gpu_check.GPU_BACKENDS)][
+        -len(gpu_check.END_TO_END):] == ['tensorrt'] * len(gpu_check.END_TO_END)
     assert (tmp_path / 'report.md').is_file() and (tmp_path / 'report.json').is_file()
 
 
-def test_a_backend_that_cannot_run_becomes_a_row_with_its_reason(tmp_path):
-    """The real tools/benchmark.py in a subprocess: without a GPU the cuda row says why."""
+def test_spent_budget_skips_the_remaining_rows(monkeypatch, tmp_path):
+    monkeypatch.setattr(gpu_check.torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(gpu_check, 'environment', lambda: dict(
+        python='3.11', torch='2.14.1', torch_cuda='13.0', mmcv='2.1.0', mmcv_ops_cuda='13.0',
+        gpus=['fake GPU'], capability='9.0'))
+    monkeypatch.setattr(gpu_check, 'check_ops', lambda device: [])
+    timed = []
+    monkeypatch.setattr(gpu_check, 'time_config', lambda *args, **kwargs: timed.append(args))
+    report = gpu_check.check(str(tmp_path), backends=['cuda'], skip_train=True, budget_s=-1,
+                             log=lambda _: None)
+    assert not timed
+    assert report['latency'] and all(not row['ok'] and row['error'].startswith('skipped')
+                                     for row in report['latency'])
+
+
+def test_a_backend_that_cannot_run_becomes_a_row_with_its_reason(repo_root, monkeypatch):
+    """The latency tools' real pipeline: without a GPU the cuda row says why."""
+    monkeypatch.chdir(repo_root)
     row = gpu_check.time_config('configs/detection/retinanet_lowformer_b1_shapes.py', 'cuda',
-                                (64, 64), str(tmp_path), iters=1, warmup=0)
+                                (64, 64), iters=1, warmup=0)
     assert not row['ok']
     assert "backend 'cuda' is unavailable here" in row['error']
