@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from .backends import BACKENDS, CompiledForward, build_backend, check_backend, deploy_copy
+from .detection import dense_head, preselect_top_priors
 
 # eager PyTorch: no backend build, so any model runs whole
 EAGER_BACKENDS = ('cpu', 'cuda')
@@ -52,9 +53,14 @@ class BackendModel:
     ``predict`` runs on a shallow copy of the deployed model whose ``extract_feat`` and head
     ``forward`` are stand-ins: they share every weight, and the deployed model itself stays
     intact for the backends to build from.
+
+    A single-stage detector's head (``dense_head``, the predictor's copy) post-processes
+    through mmlow's top-k preselection (mmlow.benchmark.detection.preselect_top_priors, the
+    same boxes as mmdet's own) unless ``fast_postprocess`` is False.
     """
 
-    def __init__(self, model: nn.Module, backend: str, precision: Optional[str] = None):
+    def __init__(self, model: nn.Module, backend: str, precision: Optional[str] = None,
+                 fast_postprocess: bool = True):
         self.precision = check_backend(backend, precision)
         self.backend = backend
         self.device = BACKENDS[backend].device
@@ -72,6 +78,8 @@ class BackendModel:
         # eager PyTorch needs no export: models a backend cannot split (two-stage detectors)
         # run their own predict, deployed
         self.whole_model = head_name is None
+        self.dense_head = None
+        self.fast_postprocess = False
         if self.whole_model:
             self.predictor = self.deployed
             return
@@ -82,6 +90,9 @@ class BackendModel:
         # instance attributes shadow the methods of the shallow copies only
         self.predictor.extract_feat = self._extract_feat
         head.forward = self._head_forward
+        self.dense_head = dense_head(self.predictor)
+        self.fast_postprocess = bool(self.dense_head and fast_postprocess and
+                                     preselect_top_priors(self.dense_head))
 
     def forward_for(self, inputs: torch.Tensor) -> CompiledForward:
         shape = tuple(inputs.shape)

@@ -1,13 +1,15 @@
 """A model from a task config for benchmarking and export: built in eval mode, with the
 given checkpoint or with its own random initialisation (no pretrained weights are looked for)."""
+import glob
 import logging
 import os.path as osp
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch.nn as nn
 from mmengine.config import ConfigDict
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
-from mmengine.registry import MODELS, init_default_scope
+from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.utils import get_installed_path
 
@@ -68,3 +70,32 @@ def model_from_config(config: str, checkpoint: Optional[str] = None,
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.eval()
     return model, scope
+
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+# transforms that read annotations, which plain image files do not have
+ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadPanopticAnnotations')
+
+
+def image_batches(config: str, images_dir: str, batch_size: int,
+                  cfg_options: Optional[dict] = None) -> List[dict]:
+    """The images of ``images_dir`` through the config's own test pipeline (without its
+    annotation loading), collated into batches as a test dataloader hands them over."""
+    paths = sorted(path for path in glob.glob(osp.join(images_dir, '*'))
+                   if path.lower().endswith(IMAGE_SUFFIXES))
+    if not paths:
+        raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {images_dir!r}: '
+                                'give a folder of image files')
+    cfg = load_config(config_path(config), cfg_options)
+    transforms = [t for t in cfg.test_dataloader.dataset.pipeline
+                  if t['type'] not in ANNOTATION_TRANSFORMS]
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        pipeline = Compose(transforms)
+        samples = []
+        for index, path in enumerate(paths):
+            sample = pipeline(dict(img_path=path, img_id=index))
+            if sample is None:
+                raise ValueError(f'the test pipeline dropped {path!r}: is it a readable image?')
+            samples.append(sample)
+    return [pseudo_collate(samples[start:start + batch_size])
+            for start in range(0, len(samples), batch_size)]

@@ -1,28 +1,42 @@
 """End-to-end (or backbone-only) latency of task configs on one backend, outside training: the
-LatencyHook's measurement on synthetic images (tools/benchmark.py)."""
+LatencyHook's measurement on synthetic or given images (tools/benchmark.py)."""
+import itertools
+import json
+import os
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 
 from .backend_model import BackendModel
 from .backends import BACKENDS, build_backend
-from .loading import DEFAULT_SHAPES, model_from_config
-from .record import latency_stats, make_record, model_name
+from .detection import PostprocessCounter, mean_counts, set_candidates
+from .loading import DEFAULT_SHAPES, image_batches, model_from_config
+from .record import latency_stats, make_record, model_name, most_common
 from .synthetic import synthetic_batch
 from .timing import time_interleaved
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
-                '| p90 ms/img | FPS |\n|---|---|---|---|---|---|---|---|---|---|')
+                '| p90 ms/img | FPS | NMS in/img | boxes/img |\n'
+                '|---|---|---|---|---|---|---|---|---|---|---|---|')
 
 
 class Candidate:
-    """One config made ready to time: ``run`` does one iteration, ``record`` describes it."""
+    """One config made ready to time: ``run`` does one iteration, ``record`` describes it.
+
+    End-to-end runs go over synthetic images of ``shape``, or over the images of
+    ``images_dir`` through the config's test pipeline (one batch per iteration, in turn;
+    every input shape is built before timing). ``candidates`` (a count or 'all') sets a
+    single-stage detector's classification bias so that about that many (score, class) pairs
+    per image pass the score threshold (mmlow.benchmark.detection.set_candidates, on the first
+    batch); ``fast_postprocess`` False keeps mmdet's dense score filter.
+    """
 
     def __init__(self, config: str, checkpoint: Optional[str], backend: str,
                  precision: Optional[str] = None, shape: Optional[Tuple[int, int]] = None,
                  batch: int = 1, backbone_only: bool = False,
-                 cfg_options: Optional[dict] = None):
+                 cfg_options: Optional[dict] = None, candidates: Union[int, str, None] = None,
+                 images_dir: Optional[str] = None, fast_postprocess: bool = True):
         model, scope = model_from_config(config, checkpoint, cfg_options)
         self.config = osp.basename(config)
         self.name = model_name(model)
@@ -30,18 +44,37 @@ class Candidate:
         self.batch = batch
         self.mode = 'backbone' if backbone_only else 'end2end'
         self.shape = tuple(shape or DEFAULT_SHAPES[scope])
+        self.counter = PostprocessCounter()
+        self.counts = ([], [])
         if backbone_only:
             inputs = torch.randn(batch, 3, *self.shape)
             forward = build_backend(backend, model.backbone, inputs, precision)
             self.precision, self.input_shape = forward.precision, list(inputs.shape)
             self.run = lambda: forward(inputs)
-        else:
-            backend_model = BackendModel(model, backend, precision)
-            data = synthetic_batch(scope, self.shape, batch)
-            backend_model.test_step(data)  # builds (and checks) the backend
-            self.precision = backend_model.precision
-            (self.input_shape, ) = [list(shape) for shape in backend_model.builds]
-            self.run = lambda: backend_model.test_step(data)
+            return
+        batches = (image_batches(config, images_dir, batch, cfg_options) if images_dir
+                   else [synthetic_batch(scope, self.shape, batch)])
+        if candidates is not None:
+            with torch.inference_mode():
+                inputs = model.data_preprocessor(batches[0], False)['inputs']
+            set_candidates(model, inputs, candidates)
+        backend_model = BackendModel(model, backend, precision, fast_postprocess)
+        for data in batches:
+            backend_model.test_step(data)  # builds (and checks) the backend per input shape
+        self.precision = backend_model.precision
+        self.input_shape = list(most_common([shape for shape in backend_model.builds]))
+        if backend_model.dense_head is not None:
+            self.counter.attach(backend_model.dense_head)
+        turns = itertools.cycle(batches)
+        self.run = lambda: backend_model.test_step(next(turns))
+
+    def timed(self) -> None:
+        """Run once; keep the post-processing counts of this run."""
+        self.counter.take()
+        self.run()
+        candidates, boxes = self.counter.take()
+        self.counts[0].extend(candidates)
+        self.counts[1].extend(boxes)
 
     def record(self, times_ms: Sequence[float], warmup: int) -> dict:
         return make_record(
@@ -49,33 +82,61 @@ class Candidate:
             backend=self.backend, device=BACKENDS[self.backend].device,
             precision=self.precision, deploy=True, batch_size=self.batch,
             input_shape=self.input_shape, warmup=warmup,
-            stats=latency_stats(times_ms, [self.batch] * len(times_ms)))
+            stats=latency_stats(times_ms, [self.batch] * len(times_ms)),
+            counts=mean_counts(*self.counts))
+
+
+def _count(value: Optional[float]) -> str:
+    return '-' if value is None else f'{value:.0f}'
 
 
 def markdown_row(record: dict) -> str:
     return (f'| {record["model"]} | {record["config"]} | {record["mode"]} | '
             f'{record["backend"]} | {record["precision"]} | '
             f'{"x".join(map(str, record["input_shape"][2:]))} | {record["batch_size"]} | '
-            f'{record["median_ms"]:.2f} | {record["p90_ms"]:.2f} | {record["fps"]:.2f} |')
+            f'{record["median_ms"]:.2f} | {record["p90_ms"]:.2f} | {record["fps"]:.2f} | '
+            f'{_count(record["nms_candidates"])} | {_count(record["boxes_out"])} |')
+
+
+def config_checkpoint_pairs(tokens: Sequence[str]) -> List[Tuple[str, Optional[str]]]:
+    """'a.py ckpt b.py c.py' -> [(a.py, ckpt), (b.py, None), (c.py, None)]."""
+    pairs = []
+    for token in tokens:
+        if token.endswith('.py'):
+            pairs.append((token, None))
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1] = (pairs[-1][0], token)
+        else:
+            raise ValueError(f'{token!r} is neither a config (.py) nor the checkpoint of the '
+                             'config before it')
+    return pairs
 
 
 def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str = 'cpu',
-                      iters: int = 50, warmup: int = 10, **options) -> Tuple[List[dict], str]:
-    """Time (config, checkpoint) pairs interleaved in this process; ``options`` go to
-    :class:`Candidate`. Returns the records and a Markdown report (a ratio line when two
-    configs are compared)."""
+                      iters: int = 50, warmup: int = 10, out: Optional[str] = None,
+                      threads: Optional[int] = None, **options) -> Tuple[List[dict], str]:
+    """Time (config, checkpoint) pairs interleaved in this process (on ``threads`` CPU threads
+    when given); ``options`` go to :class:`Candidate`. Returns the records (also written to
+    ``out`` as JSON when given) and a Markdown report, with each config's median latency
+    ratio to the last one's when there are several."""
+    if threads:
+        torch.set_num_threads(threads)
     candidates = [Candidate(config, checkpoint, backend, **options)
                   for config, checkpoint in configs]
     sync = torch.cuda.synchronize if BACKENDS[backend].device == 'cuda' else lambda: None
-    timings = time_interleaved({str(i): c.run for i, c in enumerate(candidates)},
+    timings = time_interleaved({str(i): c.timed for i, c in enumerate(candidates)},
                                repeats=iters, warmup=warmup, sync=sync)
     records = [c.record(timings[str(i)]['times_ms'], warmup) for i, c in enumerate(candidates)]
     lines = [f'{records[0]["hardware"]}, torch {torch.__version__}, '
              f'{torch.get_num_threads()} threads; per-image latency over {iters} iterations '
              f'after {warmup} warm-up', TABLE_HEADER]
     lines += [markdown_row(record) for record in records]
-    if len(records) == 2:
-        ratio = records[0]['median_ms'] / records[1]['median_ms']
-        lines.append(f'ratio {records[0]["config"]} / {records[1]["config"]} (median latency): '
-                     f'{ratio:.3f}')
+    last = records[-1]
+    for record in records[:-1]:
+        lines.append(f'ratio {record["config"]} / {last["config"]} (median latency): '
+                     f'{record["median_ms"] / last["median_ms"]:.3f}')
+    if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump(records, f, indent=2)
     return records, '\n'.join(lines)

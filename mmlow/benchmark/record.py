@@ -9,9 +9,12 @@ import torch
 
 # Latencies are per image (an iteration's time over the images in it), FPS is images per second
 # over all timed iterations; input_shape is the preprocessed batch tensor's (N, C, H, W).
+# Single-stage detectors: nms_candidates and boxes_out are the mean (score, class) candidates
+# per image that reached NMS and boxes that came out (None for other models).
 RECORD_KEYS = ('model', 'config', 'phase', 'mode', 'backend', 'device', 'precision', 'deploy',
                'batch_size', 'input_shape', 'num_iters', 'warmup', 'num_images', 'median_ms',
-               'p90_ms', 'mean_ms', 'fps', 'torch', 'threads', 'hardware')
+               'p90_ms', 'mean_ms', 'fps', 'nms_candidates', 'boxes_out', 'torch', 'threads',
+               'hardware')
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -56,12 +59,15 @@ def hardware_string(device: str) -> str:
 
 def make_record(*, model: str, config: Optional[str], phase: str, mode: str, backend: str,
                 device: str, precision: str, deploy: bool, batch_size: int,
-                input_shape: Optional[Sequence[int]], warmup: int, stats: dict) -> dict:
+                input_shape: Optional[Sequence[int]], warmup: int, stats: dict,
+                counts: Optional[dict] = None) -> dict:
+    """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations."""
+    counts = counts or dict(nms_candidates=None, boxes_out=None)
     record = dict(model=model, config=config, phase=phase, mode=mode, backend=backend,
                   device=device, precision=precision, deploy=deploy, batch_size=batch_size,
                   input_shape=list(input_shape) if input_shape else None, warmup=warmup,
                   torch=torch.__version__, threads=torch.get_num_threads(),
-                  hardware=hardware_string(device), **stats)
+                  hardware=hardware_string(device), **stats, **counts)
     return {key: record[key] for key in RECORD_KEYS}
 
 
