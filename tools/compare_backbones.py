@@ -11,7 +11,9 @@ measurement: real pre- and post-processing around the backend's tensor forward, 
 weights). The backbone latency is timed on the first backend. ``--results`` is a JSON object
 from config name (file name with or without .py) to a number, or to a dict of metrics of which
 those named by ``--metric`` are shown (one column each; the first is plotted). Writes
-compare.md, compare.json, compare.png and compare.svg to --out-dir. ``--devices`` is an alias
+compare.md, compare.json, compare.png and compare.svg to --out-dir. Detector rows give the
+(score, class) candidates per image into NMS and the boxes out; --candidates N|all sets them
+(see tools/benchmark.py). ``--devices`` is an alias
 of ``--backends``.
 """
 import argparse
@@ -25,6 +27,7 @@ import torch  # noqa: E402
 import mmlow  # noqa: E402,F401
 from mmlow.benchmark import (BACKENDS, BackendUnavailableError,  # noqa: E402
                              OutputMismatchError)
+from mmlow.benchmark.detection import candidates_argument  # noqa: E402
 from mmlow.benchmark.swaps import compare_backbones  # noqa: E402
 
 
@@ -41,6 +44,8 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--threads', type=int)
     parser.add_argument('--out-dir', default='work_dirs/compare_backbones')
+    parser.add_argument('--candidates', type=candidates_argument,
+                        help="(score, class) pairs per image over the score threshold, or 'all'")
     return parser.parse_args(argv)
 
 
@@ -50,7 +55,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     try:
         print(compare_backbones(args.configs, args.backends, args.results, args.metric,
-                                args.shape, args.batch, args.iters, args.warmup, args.out_dir))
+                                args.shape, args.batch, args.iters, args.warmup, args.out_dir,
+                                args.candidates))
     except (BackendUnavailableError, OutputMismatchError, FileNotFoundError,
             ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)

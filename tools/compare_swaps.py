@@ -19,6 +19,7 @@ import sys
 
 from mmlow.apis.swaps import compare_swaps
 from mmlow.benchmark import BackendUnavailableError, OutputMismatchError
+from mmlow.benchmark.detection import candidates_argument
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 
@@ -32,6 +33,8 @@ def parse_args(argv=None):
                         help='input size of the latency measurement and MACs')
     parser.add_argument('--iters', type=int, default=30)
     parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--candidates', type=candidates_argument,
+                        help="(score, class) pairs per image over the score threshold, or 'all'")
     return parser.parse_args(argv)
 
 
@@ -41,7 +44,7 @@ def main(argv=None):
         print(compare_swaps(args.configs, args.work_dir,
                             [sys.executable, osp.join(TOOLS, 'train.py')],
                             [sys.executable, osp.join(TOOLS, 'test.py')], args.backends,
-                            args.shape, args.iters, args.warmup))
+                            args.shape, args.iters, args.warmup, args.candidates))
     except (FileNotFoundError, ValueError, BackendUnavailableError,
             OutputMismatchError) as exc:
         print(f'error: {exc}', file=sys.stderr)

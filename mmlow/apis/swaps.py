@@ -5,7 +5,7 @@ import os
 import os.path as osp
 import subprocess
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 from mmlow.benchmark.swaps import compare_backbones
 
@@ -59,11 +59,12 @@ def train_and_test(config: str, work_dir: str, train_command: List[str],
 def compare_swaps(configs: Sequence[str], work_dir: str, train_command: List[str],
                   test_command: List[str], backends: Sequence[str] = ('cpu', ),
                   shape: Optional[Tuple[int, int]] = None, iters: int = 30,
-                  warmup: int = 5) -> str:
+                  warmup: int = 5, candidates: Union[int, str, None] = None) -> str:
     """Each config trains and is evaluated in its own process (``train_command`` and
     ``test_command``: tools/train.py and tools/test.py) under ``work_dir``/<config name>;
     writes ``work_dir``/results.json and the :func:`compare_backbones` table and figure
-    there. Returns the table as text."""
+    there (``candidates``: see mmlow.benchmark.detection.set_candidates). Returns the table
+    as text."""
     missing = [config for config in configs if not osp.isfile(config)]
     if missing:
         raise FileNotFoundError(f'no such config: {", ".join(missing)}')
@@ -81,4 +82,4 @@ def compare_swaps(configs: Sequence[str], work_dir: str, train_command: List[str
         json.dump(results, f, indent=2)
     shown = [m for m in METRICS if any(m in r for r in results.values())] + [TRAIN_MINUTES]
     return compare_backbones(configs, backends, results_file, shown, shape, iters=iters,
-                             warmup=warmup, out_dir=work_dir)
+                             warmup=warmup, out_dir=work_dir, candidates=candidates)

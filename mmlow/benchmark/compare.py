@@ -48,12 +48,15 @@ def _format(value, digits: int) -> str:
 def compare_table(rows: List[dict], backends: Sequence[str]) -> str:
     """Markdown table. Each row: name, metrics (name -> value or None; or a single
     ``accuracy``), params, macs, backbone_macs, backbone_ms, fps (backend -> FPS); latencies of
-    the first backend's backbone."""
+    the first backend's backbone; detectors add nms_candidates and boxes_out per image."""
     metric_names = list(dict.fromkeys(
         name for row in rows for name in row.get('metrics', {'accuracy': None})))
     header = (['model'] + metric_names + ['params (M)', 'GMACs', 'backbone GMACs',
                                           f'backbone ms ({backends[0]})'] +
               [f'FPS {backend}' for backend in backends])
+    counted = any(row.get('nms_candidates') is not None for row in rows)
+    if counted:
+        header += ['NMS in/img', 'boxes/img']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in rows:
         metrics = row.get('metrics', {'accuracy': row.get('accuracy')})
@@ -61,6 +64,8 @@ def compare_table(rows: List[dict], backends: Sequence[str]) -> str:
                  [f'{row["params"] / 1e6:.2f}', f'{row["macs"] / 1e9:.2f}',
                   f'{row["backbone_macs"] / 1e9:.2f}', f'{row["backbone_ms"]:.2f}'] +
                  [f'{row["fps"][d]:.2f}' for d in backends])
+        if counted:
+            cells += [_format(row.get('nms_candidates'), 0), _format(row.get('boxes_out'), 0)]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

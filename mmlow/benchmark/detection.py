@@ -132,7 +132,10 @@ def set_candidates(model: nn.Module, inputs: torch.Tensor, count: Union[int, str
         raise ValueError(f"candidates must be a count >= 0 or 'all', not {count!r}")
     conv = _classification_conv(head)
     threshold = head.test_cfg.get('score_thr', 0)
-    threshold_logit = math.log(threshold / (1 - threshold)) if threshold > 0 else -20.
+    if not 0 < threshold < 1:
+        raise ValueError(f'test_cfg.score_thr is {threshold}: every (score, class) pair passes '
+                         'it, so no bias sets their count; set a threshold in (0, 1)')
+    threshold_logit = math.log(threshold / (1 - threshold))
     with torch.inference_mode():
         cls_scores, *_ = model(inputs, mode='tensor')
         bias = conv.bias.view(1, -1, 1, 1)

@@ -4,7 +4,7 @@ one table (Markdown, JSON) and one figure."""
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -12,6 +12,7 @@ from mmlow.analysis import count_macs, count_params
 from .backend_model import BackendModel
 from .backends import BACKENDS, build_backend, check_backend
 from .compare import compare_plot, compare_table, correlations
+from .detection import PostprocessCounter, mean_counts, set_candidates
 from .loading import DEFAULT_SHAPES, model_from_config
 from .record import hardware_string, latency_stats
 from .synthetic import synthetic_batch
@@ -39,10 +40,12 @@ def _timed(runs: dict, batch: int, iters: int, warmup: int, sync) -> Dict[str, d
 def measure_swaps(configs: Sequence[str], backends: Sequence[str], results: dict,
                   metrics: Optional[Sequence[str]] = None,
                   shape: Optional[Tuple[int, int]] = None, batch: int = 1, iters: int = 30,
-                  warmup: int = 5) -> List[dict]:
+                  warmup: int = 5, candidates: Union[int, str, None] = None) -> List[dict]:
     """One row per config. On each backend the configs are timed interleaved in this process
     (real pre- and post-processing around the backend's tensor forward, random weights); the
-    backbone latency is timed on the first backend."""
+    backbone latency is timed on the first backend. Detector rows carry the mean (score,
+    class) candidates per image into NMS and boxes out (on the first backend);
+    ``candidates`` sets them as mmlow.benchmark.detection.set_candidates does."""
     for backend in backends:
         check_backend(backend)
     models = {osp.splitext(osp.basename(config))[0]: model_from_config(config)
@@ -55,14 +58,27 @@ def measure_swaps(configs: Sequence[str], backends: Sequence[str], results: dict
         rows[name] = dict(name=name, scope=scope, shape=image_shape, metrics=row_metrics,
                           accuracy=next(iter(row_metrics.values())),
                           params=count_params(model), macs=count_macs(model, input_shape),
-                          backbone_macs=count_macs(model.backbone, input_shape), fps={})
+                          backbone_macs=count_macs(model.backbone, input_shape), fps={},
+                          nms_candidates=None, boxes_out=None)
+        if candidates is not None:
+            data = synthetic_batch(scope, image_shape, batch)
+            with torch.inference_mode():
+                inputs = model.data_preprocessor(data, False)['inputs']
+            set_candidates(model, inputs, candidates)
     for backend in backends:
         sync = torch.cuda.synchronize if BACKENDS[backend].device == 'cuda' else lambda: None
         runs = {}
         for name, (model, scope) in models.items():
             backend_model = BackendModel(model, backend)
             data = synthetic_batch(scope, rows[name]['shape'], batch)
-            backend_model.test_step(data)  # build and check before timing
+            if backend == backends[0] and backend_model.dense_head is not None:
+                counter = PostprocessCounter()
+                counter.attach(backend_model.dense_head)
+                backend_model.test_step(data)  # build and check before timing
+                rows[name].update(mean_counts(*counter.take()))
+                counter.detach()
+            else:
+                backend_model.test_step(data)  # build and check before timing
             runs[name] = lambda m=backend_model, d=data: m.test_step(d)
         for name, stats in _timed(runs, batch, iters, warmup, sync).items():
             rows[name]['fps'][backend] = stats['fps']
@@ -81,18 +97,21 @@ def compare_backbones(configs: Sequence[str], backends: Sequence[str] = ('cpu', 
                       results_file: Optional[str] = None,
                       metrics: Optional[Sequence[str]] = None,
                       shape: Optional[Tuple[int, int]] = None, batch: int = 1, iters: int = 30,
-                      warmup: int = 5, out_dir: str = 'work_dirs/compare_backbones') -> str:
+                      warmup: int = 5, out_dir: str = 'work_dirs/compare_backbones',
+                      candidates: Union[int, str, None] = None) -> str:
     """Measure (:func:`measure_swaps`) and write compare.{md,json,png,svg} to ``out_dir``;
     returns the table, its note and the files written, as text."""
     results = {}
     if results_file:
         with open(results_file) as f:
             results = json.load(f)
-    rows = measure_swaps(configs, backends, results, metrics, shape, batch, iters, warmup)
+    rows = measure_swaps(configs, backends, results, metrics, shape, batch, iters, warmup,
+                         candidates)
     rho = correlations(rows, backends)
     hardware = hardware_string(BACKENDS[backends[-1]].device)
     note = (f'{hardware}, torch {torch.__version__}, {torch.get_num_threads()} threads; '
-            f'batch {batch}, median of {iters} interleaved iterations; random weights. '
+            f'batch {batch}, median of {iters} interleaved iterations; random weights'
+            f'{"" if candidates is None else f", --candidates {candidates}"}. '
             'Spearman rho (MACs vs end-to-end latency): ' + ', '.join(
                 f'{b} {"n/a" if r is None else f"{r:.2f}"}' for b, r in rho.items()))
     table = compare_table(rows, backends)

@@ -9,23 +9,30 @@ no extra forward runs. ``mode='backbone'`` times only ``model.backbone``'s forwa
 (its forward hooks start and stop the timer), to tell the backbone's share from the rest.
 ``backend='onnxruntime'`` etc. runs the tensor forward of a deployed copy on that backend
 (see mmlow.benchmark.BackendModel); iterations that build a backend for a new input shape are
-not timed.
+not timed. ``candidates=N`` (or ``'all'``) times a copy of a single-stage detector whose
+classification bias lets about N (score, class) pairs per image of the first batch pass the
+score threshold (mmlow.benchmark.detection.set_candidates; on the ``cpu`` backend unless one is
+given); the runner's model is left as it is.
 
-Per run it logs per-image median / p90 / mean latency and FPS (message hub scalars
+Per run it logs per-image median / p90 / mean latency and FPS, and for single-stage detectors
+the mean (score, class) candidates per image that reached NMS and boxes out (message hub scalars
 ``{val,test}/latency/*``, so they reach the log, the scalars JSON and TensorBoard) and writes
 one JSON record (keys: mmlow.benchmark.RECORD_KEYS) to
 ``latency_{phase}_{mode}_{backend}_iter{iter}.json`` in the log dir.
 """
+import copy
 import json
 import os.path as osp
 import time
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmlow.benchmark.backend_model import BackendModel
+from mmlow.benchmark.detection import (PostprocessCounter, dense_head, mean_counts,
+                                       set_candidates)
 from mmlow.benchmark.record import latency_stats, make_record, model_name, most_common
 from mmlow.registry import HOOKS
 
@@ -42,22 +49,29 @@ class LatencyHook(Hook):
         backend: None to time the runner's model as it is; or a name of
             mmlow.benchmark.BACKENDS to run the tensor forward of its deployed copy there.
         precision: the backend's precision where it has a choice (openvino: 'fp32'/'bf16').
+        candidates: None to time the model's own scores; or a count (or 'all') of (score,
+            class) pairs per image that a copy's classification bias lets pass the threshold.
     """
     priority = 'NORMAL'  # after_*_epoch must run before LoggerHook logs the scalars
 
     def __init__(self, warmup: int = 5, mode: str = 'end2end', backend: Optional[str] = None,
-                 precision: Optional[str] = None):
+                 precision: Optional[str] = None,
+                 candidates: Union[int, str, None] = None):
         if mode not in MODES:
             raise ValueError(f'LatencyHook mode must be one of {MODES}, not {mode!r}')
         if mode == 'backbone' and backend is not None:
             raise ValueError("mode='backbone' times the eager backbone inside the model: a "
                              'backend runs backbone, neck and head as one graph')
+        if mode == 'backbone' and candidates is not None:
+            raise ValueError("mode='backbone' times no post-processing: candidates do not "
+                             'apply')
         if warmup < 0:
             raise ValueError('warmup must be >= 0')
         self.warmup = warmup
         self.mode = mode
         self.backend = backend
         self.precision = precision
+        self.candidates = candidates
         self.records: List[dict] = []
         self._reset()
 
@@ -72,6 +86,8 @@ class LatencyHook(Hook):
         self._on_cuda = False
         self._backbone_started = 0.
         self._backbone_ms = 0.
+        self._counter = PostprocessCounter()
+        self._counts = ([], [])
 
     # --- the timers ---------------------------------------------------------------------
 
@@ -88,20 +104,19 @@ class LatencyHook(Hook):
         model = self._model(runner)
         step_name = f'{phase}_step'
         other = vars(runner.model).get(step_name)
-        if other is not None and (self.backend is not None
-                                  or getattr(other, 'replaces_model', False)):
-            raise ValueError('a LatencyHook with a backend runs the model on that backend: '
-                             'it cannot share a run with another LatencyHook')
+        replaces_model = self.backend is not None or self.candidates is not None
+        if other is not None and (replaces_model or getattr(other, 'replaces_model', False)):
+            raise ValueError('a LatencyHook with a backend or candidates runs its own copy of '
+                             'the model: it cannot share a run with another LatencyHook')
         self._on_cuda = next(model.parameters()).device.type == 'cuda'
-        if self.backend is not None:
-            self.backend_model = BackendModel(model, self.backend, self.precision)
-            self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
-            preprocessor = self.backend_model.predictor.data_preprocessor
-            step = self.backend_model.test_step
+        if replaces_model:
+            def step(data):
+                if self.backend_model is None:  # candidates are set on the first batch
+                    self._build_backend_model(model, data)
+                return self.backend_model.test_step(data)
         else:
-            preprocessor = model.data_preprocessor
+            self._observe(model.data_preprocessor, dense_head(model))
             step = getattr(runner.model, step_name)
-        self._handles.append(preprocessor.register_forward_hook(self._record_input_shape))
         if self.mode == 'backbone':
             backbone = getattr(model, 'backbone', None)
             if backbone is None:
@@ -119,9 +134,25 @@ class LatencyHook(Hook):
             self._add(elapsed_ms, images=len(outputs))  # one data sample per image
             return outputs
 
-        timed_step.replaces_model = self.backend is not None
+        timed_step.replaces_model = replaces_model
         # an instance attribute shadows the model's method for this run only
         setattr(runner.model, step_name, timed_step)
+
+    def _build_backend_model(self, model, data) -> None:
+        if self.candidates is not None:
+            model = copy.deepcopy(model)
+            with torch.inference_mode():
+                inputs = model.data_preprocessor(data, False)['inputs']
+            set_candidates(model, inputs, self.candidates)
+        self.backend_model = BackendModel(model, self.backend or 'cpu', self.precision)
+        self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
+        self._observe(self.backend_model.predictor.data_preprocessor,
+                      self.backend_model.dense_head)
+
+    def _observe(self, preprocessor, head) -> None:
+        self._handles.append(preprocessor.register_forward_hook(self._record_input_shape))
+        if head is not None:
+            self._counter.attach(head)
 
     def _record_input_shape(self, module, args, outputs) -> None:
         inputs = outputs.get('inputs') if isinstance(outputs, dict) else None
@@ -138,8 +169,11 @@ class LatencyHook(Hook):
     def _add(self, step_ms: float, images: int) -> None:
         self._steps += 1
         built = self.backend_model is not None and self.backend_model.built_last_step
+        candidates, boxes = self._counter.take()
         if self._steps <= self.warmup or built:
             return
+        self._counts[0].extend(candidates)
+        self._counts[1].extend(boxes)
         self._iteration_ms.append(self._backbone_ms if self.mode == 'backbone' else step_ms)
         self._images.append(images)
         if self._last_shape is not None:
@@ -150,12 +184,13 @@ class LatencyHook(Hook):
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        self._counter.detach()
 
     # --- the record ---------------------------------------------------------------------
 
     def _precision_and_backend(self, runner, phase: str):
         if self.backend_model is not None:
-            return self.backend_model.precision, self.backend
+            return self.backend_model.precision, self.backend_model.backend
         loop = runner.val_loop if phase == 'val' else runner.test_loop
         if getattr(loop, 'fp16', False):  # the loop's autocast: fp16 on CUDA, bf16 on CPU
             return ('fp16', 'cuda-fp16') if self._on_cuda else ('bf16', 'cpu')
@@ -176,10 +211,12 @@ class LatencyHook(Hook):
             device='cuda' if self._on_cuda else 'cpu', precision=precision,
             deploy=self.backend_model is not None, batch_size=most_common(self._images),
             input_shape=most_common(self._shapes), warmup=self.warmup,
-            stats=latency_stats(self._iteration_ms, self._images))
+            stats=latency_stats(self._iteration_ms, self._images),
+            counts=mean_counts(*self._counts))
         self.records.append(record)
-        for key in ('fps', 'median_ms', 'p90_ms', 'mean_ms'):
-            runner.message_hub.update_scalar(f'{phase}/latency/{key}', record[key])
+        for key in ('fps', 'median_ms', 'p90_ms', 'mean_ms', 'nms_candidates', 'boxes_out'):
+            if record[key] is not None:
+                runner.message_hub.update_scalar(f'{phase}/latency/{key}', record[key])
         path = osp.join(runner.log_dir,
                         f'latency_{phase}_{self.mode}_{backend}_iter{runner.iter}.json')
         with open(path, 'w') as f:
@@ -188,7 +225,14 @@ class LatencyHook(Hook):
             f'LatencyHook ({self.mode}, {backend} {precision}): {record["fps"]:.2f} FPS, '
             f'per image median {record["median_ms"]:.2f} ms, p90 {record["p90_ms"]:.2f} ms '
             f'over {record["num_iters"]} iterations (batch {record["batch_size"]}, input '
-            f'{record["input_shape"]}); record: {path}')
+            f'{record["input_shape"]}{self._counts_text(record)}); record: {path}')
+
+    @staticmethod
+    def _counts_text(record: dict) -> str:
+        if record['nms_candidates'] is None:
+            return ''
+        return (f', {record["nms_candidates"]:.0f} candidates into NMS and '
+                f'{record["boxes_out"]:.0f} boxes out per image')
 
     def before_val_epoch(self, runner) -> None:
         self._start(runner, 'val')
