@@ -40,7 +40,8 @@ class PostprocessCounter:
     """Counts, per image, the candidates that reach NMS and the boxes that come out of it.
 
     ``attach(head)`` shadows the head object's ``_bbox_post_process`` with a counting wrapper
-    (the object only: other copies of the head class are untouched); ``detach`` removes it.
+    (the object only: other copies of the head class are untouched), shared by every counter
+    attached to it; ``detach`` takes this counter off, and the wrapper with the last one.
     ``take()`` returns and clears the counts of the images seen since the last call.
     """
 
@@ -50,20 +51,30 @@ class PostprocessCounter:
         self._heads: List[nn.Module] = []
 
     def attach(self, head: nn.Module) -> None:
-        original = type(head)._bbox_post_process.__get__(head)
+        counters = vars(head).get('_postprocess_counters')
+        if counters is None:
+            counters = head._postprocess_counters = []
+            original = type(head)._bbox_post_process.__get__(head)
 
-        def counted(results, *args, **kwargs):
-            self.candidates.append(len(results))
-            out = original(results, *args, **kwargs)
-            self.boxes.append(len(out))
-            return out
+            def counted(results, *args, **kwargs):
+                out = original(results, *args, **kwargs)
+                for counter in counters:
+                    counter.candidates.append(len(results))
+                    counter.boxes.append(len(out))
+                return out
 
-        head._bbox_post_process = counted
+            head._bbox_post_process = counted
+        counters.append(self)
         self._heads.append(head)
 
     def detach(self) -> None:
         for head in self._heads:
-            vars(head).pop('_bbox_post_process', None)
+            counters = vars(head).get('_postprocess_counters', [])
+            if self in counters:
+                counters.remove(self)
+            if not counters:
+                vars(head).pop('_bbox_post_process', None)
+                vars(head).pop('_postprocess_counters', None)
         self._heads = []
 
     def take(self) -> Tuple[List[int], List[int]]:

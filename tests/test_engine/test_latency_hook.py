@@ -3,6 +3,7 @@ import json
 import os
 
 import pytest
+import torch
 from mmengine.runner import Runner
 
 from mmlow.benchmark import RECORD_KEYS
@@ -46,6 +47,11 @@ def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
         assert record['fps'] > 0
         assert 0 < record['median_ms'] <= record['p90_ms']
         assert record['fps'] == pytest.approx(1e3 / record['mean_ms'])
+    # score_thr 0 (tiny_shapes_cfg): nms_pre (1,000) or every pair of a level reaches NMS,
+    # 9 anchors x 3 classes at 8x8, 4x4, 2x2, 1x1, 1x1 positions
+    for hook in (end2end, backbone):
+        assert hook.records[0]['nms_candidates'] == 1000 + 27 * (16 + 4 + 1 + 1)
+        assert 0 < hook.records[0]['boxes_out'] <= 100
     # the backbone is a part of the whole step
     assert backbone.records[0]['median_ms'] < end2end.records[0]['median_ms']
 
@@ -57,6 +63,8 @@ def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
     with open(os.path.join(runner.log_dir, 'vis_data', 'scalars.json')) as f:
         scalars = json.loads(f.read().splitlines()[-1])
     assert scalars['latency/fps'] > 0 and 'coco/bbox_mAP' in scalars
+    assert scalars['latency/nms_candidates'] == end2end.records[0]['nms_candidates']
+    assert scalars['latency/boxes_out'] == end2end.records[0]['boxes_out']
     # the model's own val_step is back
     assert 'val_step' not in vars(runner.model)
 
@@ -78,6 +86,22 @@ def test_test_phase_on_a_backend_leaves_out_the_build(tiny_cfg):
     assert 'test_step' not in vars(runner.model)
 
 
+def test_candidates_time_a_copy_with_that_many_over_the_threshold(tiny_cfg):
+    tiny_cfg.model.test_cfg.score_thr = 0.05
+    tiny_cfg.custom_hooks = [dict(type='LatencyHook', warmup=0, candidates=300)]
+    runner = Runner.from_cfg(tiny_cfg)
+    bias = runner.model.bbox_head.retina_cls.bias.detach().clone()
+    runner.test()
+    (hook, ) = _latency_hooks(runner)
+    (record, ) = hook.records
+    assert record['backend'] == 'cpu' and record['deploy']
+    # set on the first image, about as many on the other shapes images
+    assert 0.5 * 300 <= record['nms_candidates'] <= 1.5 * 300
+    assert record['boxes_out'] > 0
+    assert torch.equal(runner.model.bbox_head.retina_cls.bias, bias)  # the model is intact
+    assert '_bbox_post_process' not in vars(hook.backend_model.dense_head)  # counter gone
+
+
 def test_a_backend_hook_does_not_silently_replace_another(tiny_cfg):
     tiny_cfg.custom_hooks = [dict(type='LatencyHook'),
                              dict(type='LatencyHook', backend='onnxruntime')]
@@ -90,3 +114,5 @@ def test_bad_arguments_are_refused():
         LatencyHook(mode='neck')
     with pytest.raises(ValueError, match='backbone'):
         LatencyHook(mode='backbone', backend='openvino')
+    with pytest.raises(ValueError, match='candidates do not apply'):
+        LatencyHook(mode='backbone', candidates=100)

@@ -6,6 +6,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+from PIL import Image
 from torch.utils._pytree import tree_flatten
 
 from mmlow.benchmark import RECORD_KEYS
@@ -60,6 +61,44 @@ def test_benchmark_end_to_end_writes_records(tmp_path, repo_root, capsys):
         (record, ) = json.load(f)
     assert tuple(record) == RECORD_KEYS
     assert record['num_iters'] == 3 and record['fps'] > 0 and record['deploy']
+    # RetinaNet's own initialisation: no score passes the threshold, nothing reaches NMS
+    assert record['nms_candidates'] == 0 and record['boxes_out'] == 0
+    assert '| 0 | 0 |' in printed
+
+
+def test_benchmark_candidates_reach_nms(tmp_path, repo_root, capsys):
+    out = str(tmp_path / 'bench.json')
+    assert benchmark_main([os.path.join(repo_root, CONFIG), '--shape', '64', '64', '--iters',
+                           '2', '--warmup', '0', '--candidates', '400', '--out', out]) == 0
+    with open(out) as f:
+        (record, ) = json.load(f)
+    # 400 of 2,322 pairs pass; no level holds more than nms_pre (1,000) of them
+    assert record['nms_candidates'] == 400 and 0 < record['boxes_out'] <= 100
+    assert '| 400 |' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        benchmark_main([os.path.join(repo_root, CONFIG), '--candidates', 'some'])
+
+
+def test_benchmark_times_real_images_through_the_test_pipeline(tmp_path, repo_root,
+                                                               checkpoint, capsys):
+    _, path = checkpoint
+    images = tmp_path / 'images'
+    images.mkdir()
+    for index, size in enumerate([(60, 90), (90, 60), (70, 70)]):
+        Image.fromarray(np.random.RandomState(index).randint(
+            0, 256, (*size, 3), dtype=np.uint8)).save(images / f'{index}.png')
+    (images / 'notes.txt').write_text('not an image')
+    out = str(tmp_path / 'bench.json')
+    assert benchmark_main([os.path.join(repo_root, CONFIG), path, '--images', str(images),
+                           '--iters', '3', '--warmup', '0', '--out', out]) == 0
+    with open(out) as f:
+        (record, ) = json.load(f)
+    # the config's Resize (128x128, keep ratio) and the preprocessor's padding to 32
+    assert record['input_shape'][2:] in ([96, 128], [128, 96], [128, 128])
+    assert record['num_images'] == 3 and record['nms_candidates'] is not None
+    assert benchmark_main([os.path.join(repo_root, CONFIG), '--images',
+                           str(tmp_path / 'empty')]) == 2
+    assert 'no images' in capsys.readouterr().err
 
 
 def test_benchmark_vs_prints_the_ratio(tmp_path, repo_root, capsys):
@@ -101,6 +140,8 @@ def test_compare_backbones_writes_table_and_plot(tmp_path, repo_root, capsys):
     rows = json.loads((out_dir / 'compare.json').read_text())['rows']
     assert all(row['fps']['cpu'] > 0 and row['macs'] > row['backbone_macs'] > 0
                for row in rows)
+    assert all(row['nms_candidates'] == 0 and row['boxes_out'] == 0 for row in rows)
+    assert '| NMS in/img | boxes/img |' in table
 
 
 def test_spearman_rank_correlation():
