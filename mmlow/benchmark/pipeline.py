@@ -62,7 +62,7 @@ class Candidate:
         for data in batches:
             backend_model.test_step(data)  # builds (and checks) the backend per input shape
         self.precision = backend_model.precision
-        self.input_shape = list(most_common([shape for shape in backend_model.builds]))
+        self.input_shape = list(most_common(list(backend_model.builds)))
         if backend_model.dense_head is not None:
             self.counter.attach(backend_model.dense_head)
         turns = itertools.cycle(batches)
