@@ -7,6 +7,7 @@ the backend's build. So end-to-end time is preprocess + backend forward + postpr
 ``BackendModel.test_step`` stands in for the model's ``test_step`` / ``val_step`` in a runner.
 """
 import copy
+import time
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -49,7 +50,8 @@ class BackendModel:
 
     A deployed (BN-fused) copy of ``model`` is made once and moved to the backend's device;
     each new input shape gets its own backend build of it, checked against eager PyTorch
-    (``built_last_step`` tells whether the last step made one, for timers to leave it out).
+    (``built_last_step`` tells whether the last step made one, for timers to leave it out;
+    ``forward_ms`` how long its backend forward took, None for a whole eager model).
     ``predict`` runs on a shallow copy of the deployed model whose ``extract_feat`` and head
     ``forward`` are stand-ins: they share every weight, and the deployed model itself stays
     intact for the backends to build from.
@@ -103,7 +105,13 @@ class BackendModel:
         return self.builds[shape]
 
     def _extract_feat(self, inputs: torch.Tensor, *args, **kwargs) -> _HeadOutputs:
-        return _HeadOutputs(self.forward_for(inputs)(inputs))
+        forward = self.forward_for(inputs)
+        self.synchronize()
+        start = time.perf_counter()
+        outputs = forward(inputs)
+        self.synchronize()
+        self.forward_ms = (time.perf_counter() - start) * 1e3
+        return _HeadOutputs(outputs)
 
     def _head_forward(self, features, *args, **kwargs):
         if not isinstance(features, _HeadOutputs):
@@ -117,6 +125,7 @@ class BackendModel:
         """Like BaseModel.test_step: preprocess, predict, return the data samples."""
         self.built_last_step = False
         self._heads_called = 0
+        self.forward_ms = None
         data = self.predictor.data_preprocessor(data, False)
         results = self.predictor._run_forward(data, mode='predict')
         if not self._heads_called and not self.whole_model:

@@ -12,13 +12,13 @@ from .backend_model import BackendModel
 from .backends import BACKENDS, build_backend
 from .detection import PostprocessCounter, mean_counts, set_candidates
 from .loading import DEFAULT_SHAPES, image_batches, model_from_config
-from .record import latency_stats, make_record, model_name, most_common
+from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
 from .timing import time_interleaved
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
-                '| p90 ms/img | FPS | NMS in/img | boxes/img |\n'
-                '|---|---|---|---|---|---|---|---|---|---|---|---|')
+                '| p90 ms/img | FPS | forward ms/img | NMS in/img | boxes/img |\n'
+                '|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 
 
 class Candidate:
@@ -46,6 +46,7 @@ class Candidate:
         self.shape = tuple(shape or DEFAULT_SHAPES[scope])
         self.counter = PostprocessCounter()
         self.counts = ([], [])
+        self.forward_ms: List[float] = []
         if backbone_only:
             inputs = torch.randn(batch, 3, *self.shape)
             forward = build_backend(backend, model.backbone, inputs, precision)
@@ -66,7 +67,12 @@ class Candidate:
         if backend_model.dense_head is not None:
             self.counter.attach(backend_model.dense_head)
         turns = itertools.cycle(batches)
-        self.run = lambda: backend_model.test_step(next(turns))
+
+        def run():
+            backend_model.test_step(next(turns))
+            if backend_model.forward_ms is not None:
+                self.forward_ms.append(backend_model.forward_ms / batch)
+        self.run = run
 
     def timed(self) -> None:
         """Run once; keep the post-processing counts of this run."""
@@ -83,11 +89,12 @@ class Candidate:
             precision=self.precision, deploy=True, batch_size=self.batch,
             input_shape=self.input_shape, warmup=warmup,
             stats=latency_stats(times_ms, [self.batch] * len(times_ms)),
-            counts=mean_counts(*self.counts))
+            counts=dict(mean_counts(*self.counts), forward_ms=(
+                percentile(self.forward_ms, 0.5) if self.forward_ms else None)))
 
 
-def _count(value: Optional[float]) -> str:
-    return '-' if value is None else f'{value:.0f}'
+def _number(value: Optional[float], digits: int = 0) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
 
 
 def markdown_row(record: dict) -> str:
@@ -95,7 +102,8 @@ def markdown_row(record: dict) -> str:
             f'{record["backend"]} | {record["precision"]} | '
             f'{"x".join(map(str, record["input_shape"][2:]))} | {record["batch_size"]} | '
             f'{record["median_ms"]:.2f} | {record["p90_ms"]:.2f} | {record["fps"]:.2f} | '
-            f'{_count(record["nms_candidates"])} | {_count(record["boxes_out"])} |')
+            f'{_number(record["forward_ms"], 2)} | {_number(record["nms_candidates"])} | '
+            f'{_number(record["boxes_out"])} |')
 
 
 def config_checkpoint_pairs(tokens: Sequence[str]) -> List[Tuple[str, Optional[str]]]:

@@ -9,12 +9,14 @@ import torch
 
 # Latencies are per image (an iteration's time over the images in it), FPS is images per second
 # over all timed iterations; input_shape is the preprocessed batch tensor's (N, C, H, W).
-# Single-stage detectors: nms_candidates and boxes_out are the mean (score, class) candidates
-# per image that reached NMS and boxes that came out (None for other models).
+# forward_ms: median per image of the backend's tensor forward alone (the rest of median_ms is
+# pre- and post-processing; None where the model runs whole). Single-stage detectors:
+# nms_candidates and boxes_out are the mean (score, class) candidates per image that reached
+# NMS and boxes that came out (None for other models).
 RECORD_KEYS = ('model', 'config', 'phase', 'mode', 'backend', 'device', 'precision', 'deploy',
                'batch_size', 'input_shape', 'num_iters', 'warmup', 'num_images', 'median_ms',
-               'p90_ms', 'mean_ms', 'fps', 'nms_candidates', 'boxes_out', 'torch', 'threads',
-               'hardware')
+               'p90_ms', 'mean_ms', 'fps', 'forward_ms', 'nms_candidates', 'boxes_out', 'torch',
+               'threads', 'hardware')
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -61,8 +63,9 @@ def make_record(*, model: str, config: Optional[str], phase: str, mode: str, bac
                 device: str, precision: str, deploy: bool, batch_size: int,
                 input_shape: Optional[Sequence[int]], warmup: int, stats: dict,
                 counts: Optional[dict] = None) -> dict:
-    """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations."""
-    counts = counts or dict(nms_candidates=None, boxes_out=None)
+    """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations, and
+    ``forward_ms``."""
+    counts = dict(dict(forward_ms=None, nms_candidates=None, boxes_out=None), **(counts or {}))
     record = dict(model=model, config=config, phase=phase, mode=mode, backend=backend,
                   device=device, precision=precision, deploy=deploy, batch_size=batch_size,
                   input_shape=list(input_shape) if input_shape else None, warmup=warmup,

@@ -46,6 +46,7 @@ def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
         assert record['config'] == 'retinanet_lowformer_b1_shapes.py'
         assert record['fps'] > 0
         assert 0 < record['median_ms'] <= record['p90_ms']
+        assert record['forward_ms'] is None  # the runner's model runs whole
         assert record['fps'] == pytest.approx(1e3 / record['mean_ms'])
     # score_thr 0 (tiny_shapes_cfg): nms_pre (1,000) or every pair of a level reaches NMS,
     # 9 anchors x 3 classes at 8x8, 4x4, 2x2, 1x1, 1x1 positions
@@ -80,6 +81,7 @@ def test_test_phase_on_a_backend_leaves_out_the_build(tiny_cfg):
     assert record['deploy'] and record['precision'] == 'fp32'
     assert record['num_iters'] == NUM_IMAGES - 1
     assert record['fps'] > 0
+    assert 0 < record['forward_ms'] < record['median_ms']  # the rest: pre- and post-processing
     assert list(hook.backend_model.builds) == [(1, 3, 64, 64)]  # one build per input shape
     assert os.path.isfile(os.path.join(runner.log_dir,
                                        'latency_test_end2end_onnxruntime_iter0.json'))

@@ -63,7 +63,8 @@ def test_benchmark_end_to_end_writes_records(tmp_path, repo_root, capsys):
     assert record['num_iters'] == 3 and record['fps'] > 0 and record['deploy']
     # RetinaNet's own initialisation: no score passes the threshold, nothing reaches NMS
     assert record['nms_candidates'] == 0 and record['boxes_out'] == 0
-    assert '| 0 | 0 |' in printed
+    assert 0 < record['forward_ms'] < record['median_ms']
+    assert f'| {record["forward_ms"]:.2f} | 0 | 0 |' in printed
 
 
 def test_benchmark_candidates_reach_nms(tmp_path, repo_root, capsys):

@@ -33,7 +33,8 @@ from mmengine.model import is_model_wrapper
 from mmlow.benchmark.backend_model import BackendModel
 from mmlow.benchmark.detection import (PostprocessCounter, dense_head, mean_counts,
                                        set_candidates)
-from mmlow.benchmark.record import latency_stats, make_record, model_name, most_common
+from mmlow.benchmark.record import (latency_stats, make_record, model_name, most_common,
+                                    percentile)
 from mmlow.registry import HOOKS
 
 MODES = ('end2end', 'backbone')
@@ -88,6 +89,7 @@ class LatencyHook(Hook):
         self._backbone_ms = 0.
         self._counter = PostprocessCounter()
         self._counts = ([], [])
+        self._forward_ms: List[float] = []
 
     # --- the timers ---------------------------------------------------------------------
 
@@ -174,6 +176,8 @@ class LatencyHook(Hook):
             return
         self._counts[0].extend(candidates)
         self._counts[1].extend(boxes)
+        if self.backend_model is not None and self.backend_model.forward_ms is not None:
+            self._forward_ms.append(self.backend_model.forward_ms / images)
         self._iteration_ms.append(self._backbone_ms if self.mode == 'backbone' else step_ms)
         self._images.append(images)
         if self._last_shape is not None:
@@ -212,9 +216,11 @@ class LatencyHook(Hook):
             deploy=self.backend_model is not None, batch_size=most_common(self._images),
             input_shape=most_common(self._shapes), warmup=self.warmup,
             stats=latency_stats(self._iteration_ms, self._images),
-            counts=mean_counts(*self._counts))
+            counts=dict(mean_counts(*self._counts), forward_ms=(
+                percentile(self._forward_ms, 0.5) if self._forward_ms else None)))
         self.records.append(record)
-        for key in ('fps', 'median_ms', 'p90_ms', 'mean_ms', 'nms_candidates', 'boxes_out'):
+        for key in ('fps', 'median_ms', 'p90_ms', 'mean_ms', 'forward_ms', 'nms_candidates',
+                    'boxes_out'):
             if record[key] is not None:
                 runner.message_hub.update_scalar(f'{phase}/latency/{key}', record[key])
         path = osp.join(runner.log_dir,
