@@ -132,8 +132,8 @@ def set_candidates(model: nn.Module, inputs: torch.Tensor, count: Union[int, str
     """Set the classification bias of ``model``'s dense head (one value for every class and
     prior) so that ``count`` (score, class) pairs per image of ``inputs`` (a preprocessed batch)
     pass ``test_cfg.score_thr``; ``'all'`` lets every pair pass (then NMS sees the test_cfg's
-    maximum, ``nms_pre`` per level). Returns the bias. The count is exact on ``inputs`` and
-    about right on images like them."""
+    maximum, ``nms_pre`` per level). Returns the bias. The count is exact on ``inputs``; on
+    other images it varies (by about a third between random images on a tiny RetinaNet)."""
     head = dense_head(model)
     if head is None or not _sigmoid_scores(head):
         raise ValueError(f'--candidates needs a single-stage detector with sigmoid scores, not '

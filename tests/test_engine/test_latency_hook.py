@@ -97,8 +97,9 @@ def test_candidates_time_a_copy_with_that_many_over_the_threshold(tiny_cfg):
     (hook, ) = _latency_hooks(runner)
     (record, ) = hook.records
     assert record['backend'] == 'cpu' and record['deploy']
-    # set on the first image, about as many on the other shapes images
-    assert 0.5 * 300 <= record['nms_candidates'] <= 1.5 * 300
+    # set on the first image (the model's own bias lets none through); the other shapes
+    # images get a like number
+    assert 0.3 * 300 <= record['nms_candidates'] <= 3 * 300
     assert record['boxes_out'] > 0
     assert torch.equal(runner.model.bbox_head.retina_cls.bias, bias)  # the model is intact
     assert '_bbox_post_process' not in vars(hook.backend_model.dense_head)  # counter gone
