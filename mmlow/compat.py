@@ -3,7 +3,10 @@
 Each fix is the narrowest one that works; see ../shared/REFERENCE.md (stack facts) for the
 failures they answer.
 """
+import contextlib
 import os
+import random
+import re
 
 import numpy as np
 import torch
@@ -31,6 +34,24 @@ def _checkpoint_safe_globals():
     # numpy 2 pickles dtypes through their per-type classes (numpy.dtypes.Float64DType, ...)
     allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes) if name.endswith('DType')]
     return allowed
+
+
+def load_weights_only(path: str):
+    """``torch.load(path, weights_only=True)``; a refusal becomes a CheckpointError that names
+    the object the file wanted to unpickle (torch's own message suggests weights_only=False)."""
+    from mmlow.errors import CheckpointError
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # pickle refusals and damaged files come in many types
+        unsafe = re.search(r'(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)',
+                           str(exc))
+        reason = (f'it needs to unpickle {unsafe.group(1)}, which could run arbitrary code'
+                  if unsafe else f'{type(exc).__name__}: {str(exc).splitlines()[0]}')
+        raise CheckpointError(
+            f'cannot read {path!r} as a weights-only checkpoint ({reason}). mmlow never '
+            'unpickles arbitrary objects: use a checkpoint written by mmlow / mmengine, or '
+            're-save the weights alone (torch.save(model.state_dict(), ...) or '
+            '.safetensors)') from exc
 
 
 def _history_buffer_without_functions():
@@ -80,6 +101,67 @@ def _atomic_local_writes():
     LocalBackend.put_text = put_text
 
 
+class SampleIndex(int):
+    """A dataset index that carries the seed of that sample's random augmentation."""
+
+    def __new__(cls, index: int, seed: int):
+        obj = super().__new__(cls, index)
+        obj.seed = seed
+        return obj
+
+    def __reduce__(self):
+        return SampleIndex, (int(self), self.seed)
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed % 2**32, epoch, index]).generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def _seeded_randomness(seed: int):
+    """Seed python, numpy and torch for one sample, then give the caller its streams back."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+
+
+def _per_sample_augmentation_seeds():
+    """Exact resume: augment each sample from a seed of (run seed, epoch, index).
+
+    Data workers draw augmentations from RNG streams seeded once, when they start. With
+    ``persistent_workers`` an uninterrupted run carries those streams from epoch to epoch, but
+    a resumed run starts fresh workers, so its later epochs flip and crop differently (and no
+    checkpoint can hold a worker's RNG). The sampler gives each index the seed it is augmented
+    with instead: then augmentation depends on neither the workers' history nor their number.
+    """
+    from mmengine.dataset import (BaseDataset, ClassBalancedDataset, ConcatDataset,
+                                  DefaultSampler, RepeatDataset)
+    iterate = DefaultSampler.__iter__
+
+    def __iter__(self):
+        return (SampleIndex(index, sample_seed(self.seed, self.epoch, index))
+                for index in iterate(self))
+
+    DefaultSampler.__iter__ = __iter__
+
+    for cls in (BaseDataset, ClassBalancedDataset, ConcatDataset, RepeatDataset):
+        def seeded_getitem(self, idx, _getitem=cls.__getitem__):
+            seed = getattr(idx, 'seed', None)
+            if seed is None:
+                return _getitem(self, idx)
+            with _seeded_randomness(seed):
+                return _getitem(self, int(idx))
+
+        cls.__getitem__ = seeded_getitem
+
+
 def _numpy2_shims():
     """np.in1d was removed in numpy 2.4; mmpretrain's retrieval metrics still call it."""
     if not hasattr(np, 'in1d'):
@@ -113,4 +195,5 @@ def apply() -> None:
     _atomic_local_writes()
     _numpy2_shims()
     _cpu_process_groups()
+    _per_sample_augmentation_seeds()
     _APPLIED = True

@@ -1,12 +1,19 @@
 import io
 import os
 import pickle
+import random
 
 import numpy as np
 import pytest
 import torch
+from mmengine.dataset import DefaultSampler
 from mmengine.fileio import get_file_backend
 from mmengine.logging import MessageHub
+from mmengine.registry import DefaultScope
+
+from mmlow.registry import DATASETS
+from tests.conftest import REPO_ROOT
+from tests.tiny_configs import tiny_shapes_cfg
 
 
 def test_training_state_loads_with_weights_only():
@@ -57,3 +64,26 @@ def test_local_writes_are_atomic(tmp_path, monkeypatch):
 def test_numpy_in1d_shim():
     assert np.in1d([1, 2, 3], [2]).tolist() == [False, True, False]
     assert np.in1d([[1, 2]], [2], invert=True).tolist() == [True, False]
+
+
+def test_augmentation_depends_only_on_seed_epoch_and_index(tmp_path):
+    """What makes resume exact with persistent data workers (see test_kill_resume.py)."""
+    config = os.path.join(REPO_ROOT, 'configs/detection/retinanet_lowformer_b1_shapes.py')
+    cfg = tiny_shapes_cfg(config, str(tmp_path / 'shapes'), str(tmp_path / 'work'), num_train=8)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    sampler = DefaultSampler(dataset, shuffle=True, seed=3)
+
+    def flips(epoch, rng_seed):
+        sampler.set_epoch(epoch)
+        random.seed(rng_seed)
+        np.random.seed(rng_seed)
+        torch.manual_seed(rng_seed)
+        state = np.random.get_state()[1].copy()
+        flipped = [dataset[index]['data_samples'].flip for index in sampler]
+        assert (np.random.get_state()[1] == state).all()  # the caller's stream is untouched
+        return flipped
+
+    first = flips(1, rng_seed=0)
+    assert first == flips(1, rng_seed=1)  # a fresh worker augments as a long-running one
+    assert first != flips(2, rng_seed=0)  # and every epoch differently

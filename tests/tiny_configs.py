@@ -2,7 +2,9 @@
 import copy
 from typing import Tuple
 
+import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -51,3 +53,16 @@ def tiny_shapes_cfg(config_path: str, data_root: str, work_dir: str, *, num_trai
         cfg.train_cfg.update(max_epochs=1, val_interval=1)
     cfg.default_hooks.logger.interval = 1
     return cfg
+
+
+def untrained_checkpoint(config_path: str, path, **backbone) -> str:
+    """A checkpoint of the (randomly initialised) model of ``config_path``, as mmengine saves
+    it, with ``backbone`` settings changed."""
+    from mmlow.registry import MODELS
+    cfg = Config.fromfile(config_path)
+    cfg.model.backbone.update(backbone)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+    torch.save({'meta': {'epoch': 1, 'iter': 1, 'seed': 0}, 'state_dict': model.state_dict()},
+               path)
+    return str(path)

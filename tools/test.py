@@ -9,8 +9,7 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 import mmengine  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import (DataMissingError, add_common_args, build_runner,  # noqa: E402
-                        check_data)
+from mmlow.apis import add_common_args, run_cli, run_testing  # noqa: E402
 from mmlow.apis.testing import prepare_test_config  # noqa: E402
 
 
@@ -26,19 +25,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg = prepare_test_config(args)
-        check_data(cfg, splits=('test', ), config_path=args.config)
-    except (DataMissingError, FileNotFoundError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    metrics = build_runner(cfg).test()
-    if args.metrics_out:
-        # mmengine's file backend writes atomically once mmlow is imported
-        # numbers.Real: numpy scalars too (mmseg reports float32)
-        mmengine.dump({k: float(v) for k, v in metrics.items() if isinstance(v, numbers.Real)},
-                      args.metrics_out, indent=2)
-    return 0
+
+    def test():
+        metrics = run_testing(prepare_test_config(args), strict=args.strict,
+                              config_path=args.config)
+        if args.metrics_out:
+            # mmengine's file backend writes atomically once mmlow is imported
+            # numbers.Real: numpy scalars too (mmseg reports float32)
+            mmengine.dump({k: float(v) for k, v in metrics.items()
+                           if isinstance(v, numbers.Real)}, args.metrics_out, indent=2)
+        return 0
+    return run_cli(test, debug=args.debug)
 
 
 if __name__ == '__main__':

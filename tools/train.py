@@ -6,8 +6,8 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401  (registry + stack fixes)
-from mmlow.apis import (DataMissingError, add_common_args, build_runner,  # noqa: E402
-                        check_data, check_pretrained, prepare_config)
+from mmlow.apis import (add_common_args, enable_amp, prepare_config, run_cli,  # noqa: E402
+                        run_training)
 
 
 def parse_args(argv=None):
@@ -16,7 +16,8 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or with no value from the latest '
                         'checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='mixed precision training')
+    parser.add_argument('--amp', action='store_true', help='mixed precision training (float16 '
+                        'on a GPU, bfloat16 on a CPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate with the total batch size')
     return parser.parse_args(argv)
@@ -25,8 +26,7 @@ def parse_args(argv=None):
 def build_cfg(args):
     cfg = prepare_config(args)
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        enable_amp(cfg)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
@@ -38,15 +38,11 @@ def build_cfg(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg = build_cfg(args)
-        check_data(cfg, config_path=args.config)
-        check_pretrained(cfg)
-    except (DataMissingError, FileNotFoundError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    build_runner(cfg).train()
-    return 0
+
+    def train():
+        run_training(build_cfg(args), strict=args.strict, config_path=args.config)
+        return 0
+    return run_cli(train, debug=args.debug)
 
 
 if __name__ == '__main__':

@@ -1,3 +1,5 @@
 from .complexity import count_macs, count_params
+from .memory import MemoryLimitError, check_forward_fits, forward_memory_lower_bound
 
-__all__ = ['count_macs', 'count_params']
+__all__ = ['MemoryLimitError', 'check_forward_fits', 'count_macs', 'count_params',
+           'forward_memory_lower_bound']

@@ -11,21 +11,54 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import DATASETS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
+from mmlow.errors import ConfigError, DataMissingError
+
 SCOPES = ('mmdet', 'mmseg', 'mmpretrain')
-
-
-class DataMissingError(FileNotFoundError):
-    pass
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
-        raise FileNotFoundError(f'config {path!r} does not exist')
+        raise ConfigError(f'config {path!r} does not exist')
     cfg = Config.fromfile(path)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        default_root = cfg.get('data_root')
+        try:
+            cfg.merge_from_dict(cfg_options)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ConfigError(f'--cfg-options cannot be applied to {path}: {exc}') from exc
+        if 'data_root' in cfg_options and isinstance(default_root, str):
+            retarget_data_root(cfg, default_root, cfg_options['data_root'])
     config_scope(cfg)
     return cfg
+
+
+def retarget_data_root(cfg: Config, old: str, new: str) -> None:
+    """Make ``--cfg-options data_root=NEW`` mean what it says.
+
+    A config's top-level ``data_root`` is substituted into its datasets and evaluators when
+    the file is read, so overriding the variable afterwards changes nothing that runs. Every
+    dataset ``data_root`` still equal to the config's own, and every ``ann_file`` /
+    ``seg_map_path`` ... written under it, moves to NEW; values set explicitly elsewhere stay.
+    """
+    old_prefix = old.rstrip('/') + '/'
+
+    def visit(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'data_root' and isinstance(value, str) and \
+                        value.rstrip('/') == old.rstrip('/'):
+                    node[key] = new
+                elif isinstance(value, str) and value.startswith(old_prefix):
+                    node[key] = osp.join(new, value[len(old_prefix):])
+                else:
+                    visit(value)
+        elif isinstance(node, (list, tuple)):
+            for item in node:
+                visit(item)
+
+    for key in cfg.keys():
+        if key != 'data_root':
+            visit(cfg[key])
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +71,17 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--strict', type=_boolean, default=True, metavar='{true,false}',
+                        help='refuse a checkpoint whose weights do not all fit the model '
+                        '(default true); false loads the matching ones and warns')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of errors in the input too')
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in ('true', 'false'):
+        raise argparse.ArgumentTypeError(f'expected true or false, not {text!r}')
+    return text.lower() == 'true'
 
 
 def prepare_config(args: argparse.Namespace) -> Config:
@@ -65,7 +109,7 @@ def build_runner(cfg: Config) -> Runner:
 def config_scope(cfg: Config) -> str:
     scope = cfg.get('default_scope')
     if scope not in SCOPES:
-        raise ValueError(f'config default_scope is {scope!r}; mmlow tools run configs whose '
+        raise ConfigError(f'config default_scope is {scope!r}; mmlow tools run configs whose '
                          f'scope is one of {SCOPES}')
     return scope
 
@@ -119,33 +163,66 @@ def _shapes_alternative(config_path: Optional[str]) -> str:
     return found[0] if found else 'configs/detection/retinanet_lowformer_b1_shapes.py'
 
 
+def _evaluator_ann_files(cfg: Config, split: str) -> List[str]:
+    evaluators = cfg.get(f'{split}_evaluator') or []
+    if isinstance(evaluators, dict):
+        evaluators = evaluators.get('metrics', [evaluators])
+    return [evaluator['ann_file'] for evaluator in evaluators
+            if isinstance(evaluator, dict) and evaluator.get('ann_file')]
+
+
 def check_data(cfg: Config, splits=('train', 'val', 'test'),
                config_path: Optional[str] = None) -> None:
-    """Raise DataMissingError naming every missing file/folder the config's datasets read."""
+    """Raise DataMissingError naming every missing file/folder the config's datasets and
+    evaluators read; a ConfigError when an evaluator scores against other annotations than its
+    dataset's. Datasets that make their own data are checked once they have made it."""
     scope = config_scope(cfg)
     init_default_scope(scope)
     missing, expected = [], []
+
+    def expect(path):
+        if path not in expected:
+            expected.append(path)
+            if not osp.exists(path) or (osp.isdir(path) and not os.listdir(path)):
+                missing.append(path)
+
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
+        to_generate, ann_files = [], []
         for dataset in _datasets(loader['dataset']):
-            if _is_self_generating(scope, dataset.get('type')):
+            if _is_self_generating(scope, dataset.get('type')) and \
+                    not osp.exists(dataset.get('data_root') or ''):
+                to_generate.append(osp.abspath(dataset.get('data_root') or ''))
                 continue
             for path in _expected_paths(dataset):
-                if path not in expected:
-                    expected.append(path)
-                    if not osp.exists(path):
-                        missing.append(path)
+                expect(path)
+            if dataset.get('ann_file'):
+                ann_files.append(osp.join(dataset.get('data_root') or '', dataset['ann_file']))
+        for ann_file in _evaluator_ann_files(cfg, split):
+            if any(osp.abspath(ann_file).startswith(root + os.sep) for root in to_generate):
+                continue
+            expect(ann_file)
+            if osp.exists(ann_file) and ann_files and \
+                    osp.abspath(ann_file) not in map(osp.abspath, ann_files):
+                raise ConfigError(
+                    f'{split}_evaluator.ann_file {ann_file!r} is not the annotation file of '
+                    f'the {split} dataset ({", ".join(ann_files)}): the metric would score '
+                    'against other annotations. Point both at the same file (or override '
+                    'data_root alone, which moves both)')
     if missing:
-        layout = '\n'.join(f'  {"[missing] " if p in missing else "          "}{p}'
-                           for p in expected)
+        def mark(path):
+            if path not in missing:
+                return '          '
+            return '[empty]   ' if osp.isdir(path) else '[missing] '
+        layout = '\n'.join(f'  {mark(p)}{p}' for p in expected)
         raise DataMissingError(
             f'the dataset this config reads is not there (working directory {os.getcwd()}).\n'
             f'Expected layout:\n{layout}\n'
             'Download the dataset into that layout, or link it there (e.g. '
             '`ln -s /path/to/coco data/coco`), or point the config at it with '
-            '--cfg-options train_dataloader.dataset.data_root=... .\n'
+            '--cfg-options data_root=DIR.\n'
             f'To try mmlow without it, run the embedded synthetic data instead:\n'
             f'  python tools/train.py {_shapes_alternative(config_path)}')
 
@@ -172,17 +249,3 @@ def check_pretrained(cfg: Config) -> None:
                 'ImageNet weights (official repository or timm) and convert them:\n'
                 f'  python tools/convert_checkpoint.py SRC {path} --arch <family>_<variant>\n'
                 'or train from scratch with --cfg-options model.backbone.init_cfg=None')
-
-
-def resolve_checkpoint(path: str) -> str:
-    """A checkpoint file, or a work dir whose `last_checkpoint` names one."""
-    if osp.isdir(path):
-        pointer = osp.join(path, 'last_checkpoint')
-        if not osp.isfile(pointer):
-            raise FileNotFoundError(f'{path!r} is a folder without a last_checkpoint file: '
-                                    'pass the .pth file itself')
-        with open(pointer) as f:
-            path = f.read().strip()
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint {path!r} does not exist')
-    return path

@@ -4,7 +4,9 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from .launch import config_scope, prepare_config, resolve_checkpoint
+from .checkpoint import resolve_checkpoint
+from .launch import config_scope, prepare_config
+from .runs import add_dump_results
 
 
 def enable_drawing(cfg: Config, show_dir: str) -> None:
@@ -28,12 +30,9 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     dir for its latest), drawing predictions into ``args.show_dir`` and dumping them to
     ``args.out`` when given."""
     cfg = prepare_config(args)
+    if args.out:
+        add_dump_results(cfg, args.out)
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
-    if args.out:
-        dump = dict(type='DumpResults', out_file_path=args.out)
-        evaluators = cfg.test_evaluator
-        cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
-                              else [evaluators]) + [dump]
     return cfg

@@ -11,6 +11,7 @@ from typing import Dict, Tuple
 
 import torch
 
+from mmlow.compat import load_weights_only
 from mmlow.registry import CHECKPOINT_READERS
 from . import efficientformer, efficientformer_v2, efficientvit, lowformer
 from .errors import CheckpointError
@@ -29,13 +30,7 @@ def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         return load_file(path, device='cpu')
-    try:
-        obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as exc:  # pickle errors come in many types; all mean the same to the user
-        raise CheckpointError(
-            f'cannot read {path!r} as a weights-only checkpoint ({type(exc).__name__}: {exc}). '
-            'mmlow never unpickles arbitrary objects: re-save the file with only tensors '
-            '(torch.save(model.state_dict(), ...)) or as .safetensors') from exc
+    obj = load_weights_only(path)
     for wrapper in ('state_dict', 'model', 'module'):
         if isinstance(obj, dict) and isinstance(obj.get(wrapper), dict):
             obj = obj[wrapper]

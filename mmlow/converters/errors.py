@@ -1,2 +1,3 @@
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used as asked; the message says why and what to do."""
+from mmlow.errors import CheckpointError
+
+__all__ = ['CheckpointError']

@@ -1,3 +1,4 @@
-from .hooks import LatencyHook
+from .hooks import FinalValidationHook, LatencyHook, MemoryGuardHook
+from .optim_wrappers import CPUBf16OptimWrapper
 
-__all__ = ['LatencyHook']
+__all__ = ['CPUBf16OptimWrapper', 'FinalValidationHook', 'LatencyHook', 'MemoryGuardHook']

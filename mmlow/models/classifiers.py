@@ -8,6 +8,7 @@ from typing import Dict, Tuple, Type
 import torch.nn as nn
 from mmengine.registry import DefaultScope
 
+from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
 from .backbones import EfficientFormer, EfficientFormerV2, EfficientViTMSRA, LowFormer
 from .backbones.base import StagedBackbone
@@ -20,8 +21,8 @@ def split_name(name: str) -> Tuple[str, str]:
     """'lowformer_b1' -> ('lowformer', 'b1')."""
     family, _, arch = name.lower().partition('_')
     if family not in BACKBONES or not arch:
-        raise ValueError(f'unknown arch {name!r}: expected <family>_<variant> with family '
-                         f'one of {sorted(BACKBONES)}, e.g. lowformer_b1')
+        raise ConfigError(f'unknown arch {name!r}: expected <family>_<variant> with family '
+                          f'one of {sorted(BACKBONES)}, e.g. lowformer_b1')
     return family, arch
 
 

@@ -4,26 +4,27 @@ from typing import Dict
 import torch
 import torch.nn as nn
 
+from mmlow.errors import CheckpointError
 
-class WeightsMismatchError(ValueError):
+
+class WeightsMismatchError(CheckpointError):
     """A state dict whose keys or shapes do not fit the model it is loaded into."""
 
 
 def describe_mismatch(model: nn.Module, state_dict: Dict[str, torch.Tensor]) -> str:
-    """'' when ``state_dict`` fits ``model`` exactly, else what is missing, extra or misshapen."""
+    """'' when ``state_dict`` fits ``model`` exactly, else what is missing, extra or misshapen
+    (a few keys of each named)."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
-    wrong_shape = [f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
-                   f'{tuple(expected[k].shape)}'
+    wrong_shape = [f'{k} (checkpoint {tuple(state_dict[k].shape)}, model '
+                   f'{tuple(expected[k].shape)})'
                    for k in sorted(set(expected) & set(state_dict))
                    if state_dict[k].shape != expected[k].shape]
-    parts = []
-    for title, items in (('missing', missing), ('unexpected', unexpected),
-                         ('shape mismatch', wrong_shape)):
-        if items:
-            parts.append(f'{len(items)} {title} (e.g. {"; ".join(items[:3])})')
-    return ', '.join(parts)
+    return '; '.join(
+        f'{len(items)} {title}: {", ".join(items[:3])}{", ..." if len(items) > 3 else ""}'
+        for title, items in (('missing', missing), ('unexpected', unexpected),
+                             ('mis-shaped', wrong_shape)) if items)
 
 
 def load_strict(model: nn.Module, state_dict: Dict[str, torch.Tensor], what: str) -> None:

@@ -65,6 +65,7 @@ def test_missing_coco_is_a_clear_error(tmp_path, repo_root):
 def test_missing_pretrained_checkpoint_is_a_clear_error(tmp_path, repo_root):
     for sub in ('annotations', 'train2017', 'val2017'):
         (tmp_path / 'data' / 'coco' / sub).mkdir(parents=True)
+        (tmp_path / 'data' / 'coco' / sub / '000000000001.jpg').write_bytes(b'')
     for split in ('train2017', 'val2017'):
         (tmp_path / 'data' / 'coco' / 'annotations' / f'instances_{split}.json').write_text('{}')
     result = subprocess.run(

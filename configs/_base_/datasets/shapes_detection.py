@@ -2,7 +2,9 @@
 # backgrounds, COCO format), made under data_root on first use, over mmdet's COCO loaders.
 _base_ = 'mmdet::_base_/datasets/coco_detection.py'
 
-data_root = 'data/shapes/'
+# the repository's data/shapes/ wherever the tools run from (relative to this file, not to the
+# working directory); --cfg-options data_root=DIR puts the data in DIR instead
+data_root = '{{ fileDirname }}/../../../data/shapes/'
 image_size = (128, 128)
 # made under data_root on first use; every shapes config asks for the same data
 shapes_generator = dict(num_train=800, num_val=100, img_size=image_size, size_range=(0.25, 0.6))

@@ -2,7 +2,9 @@
 # configs, made under data_root on first use), over mmseg's ADE20K loaders.
 _base_ = 'mmseg::_base_/datasets/ade20k.py'
 
-data_root = 'data/shapes/'
+# the repository's data/shapes/ wherever the tools run from (relative to this file, not to the
+# working directory); --cfg-options data_root=DIR puts the data in DIR instead
+data_root = '{{ fileDirname }}/../../../data/shapes/'
 image_size = (128, 128)
 shapes_generator = dict(num_train=800, num_val=100, img_size=image_size, size_range=(0.25, 0.6))
 

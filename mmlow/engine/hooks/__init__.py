@@ -1,3 +1,5 @@
+from .final_validation_hook import FinalValidationHook
 from .latency_hook import LatencyHook
+from .memory_guard_hook import MemoryGuardHook
 
-__all__ = ['LatencyHook']
+__all__ = ['FinalValidationHook', 'LatencyHook', 'MemoryGuardHook']

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
+from mmlow.errors import ConfigError
 from mmlow.registry import CHECKPOINT_READERS
 from ..layers import switch_to_deploy
 from ..weights import load_strict
@@ -61,14 +62,14 @@ class StagedBackbone(BaseModule):
         if isinstance(arch, dict):
             missing = set(cls.arch_required) - set(arch)
             if missing:
-                raise ValueError(f'a custom {cls.__name__} arch needs keys {sorted(missing)}')
+                raise ConfigError(f'a custom {cls.__name__} arch needs keys {sorted(missing)}')
             return {**cls.arch_defaults, **arch}
         key = str(arch).lower().replace('-', '').replace('.', '')
         key = key.removeprefix(f'{cls.family}_')
         if key not in cls.arch_zoo:
-            raise ValueError(f'unknown {cls.__name__} arch {arch!r}; choose one of '
-                             f'{sorted(cls.arch_zoo)} or pass a dict with '
-                             f'{", ".join(cls.arch_required)}')
+            raise ConfigError(f'unknown {cls.__name__} arch {arch!r}; choose one of '
+                              f'{sorted(cls.arch_zoo)} or pass a dict with '
+                              f'{", ".join(cls.arch_required)}')
         return {**cls.arch_defaults, **cls.arch_zoo[key]}
 
     def _check_out_indices(self, out_indices: Sequence[int], num_stages: int) -> Tuple[int, ...]:
@@ -78,8 +79,8 @@ class StagedBackbone(BaseModule):
         for index in out_indices:
             resolved_index = index + num_stages if index < 0 else index
             if not 0 <= resolved_index < num_stages:
-                raise ValueError(f'out_indices {tuple(out_indices)} of {type(self).__name__} '
-                                 f'must lie in [-{num_stages}, {num_stages - 1}]')
+                raise ConfigError(f'out_indices {tuple(out_indices)} of {type(self).__name__} '
+                                  f'must lie in [-{num_stages}, {num_stages - 1}]')
             resolved.append(resolved_index)
         return tuple(resolved)
 
@@ -142,8 +143,8 @@ class StagedBackbone(BaseModule):
             super().init_weights()
             return
         if self.deploy:
-            raise ValueError(f'{type(self).__name__} is already BN-folded: load pretrained '
-                             'weights before switching to deploy mode')
+            raise ConfigError(f'{type(self).__name__} is already BN-folded: load pretrained '
+                              'weights before switching to deploy mode')
         self.load_pretrained(checkpoint, self.init_cfg.get('prefix', 'backbone.'))
         self._is_init = True
         if self._deploy_after_init:

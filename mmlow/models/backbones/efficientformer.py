@@ -14,6 +14,7 @@ from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmpretrain.models.utils import LayerScale
 
+from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
 from ..layers import ConvNormAct, RelativePositionBias, drop_path_rates
 from .efficientformer_common import (EfficientFormerBase, EfficientFormerStage, NormedConvMlp,
@@ -150,8 +151,8 @@ class EfficientFormer(EfficientFormerBase):
         settings = self._setup(arch)
         widths, depths, vit_num = settings['widths'], settings['depths'], settings['vit_num']
         if not 0 <= vit_num <= depths[-1]:
-            raise ValueError(f'vit_num {vit_num} must lie in [0, {depths[-1]}] (the depth of '
-                             'the last stage)')
+            raise ConfigError(f'vit_num {vit_num} must lie in [0, {depths[-1]}] (the depth of '
+                              'the last stage)')
         self.out_channels = tuple(widths)
         attn_grid = self.pretrain_grids[-1]
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))

@@ -16,6 +16,7 @@ from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from mmpretrain.models.utils import LayerScale
 
+from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
 from ..layers import ConvNormAct, RelativePositionBias, drop_path_rates
 from .efficientformer_common import (EfficientFormerBase, EfficientFormerStage, NormedConvMlp,
@@ -222,8 +223,8 @@ class EfficientFormerV2(EfficientFormerBase):
         widths, depths, vit_num = settings['widths'], settings['depths'], settings['vit_num']
         for depth, ratios in zip(depths, settings['mlp_ratios']):
             if len(ratios) != depth:
-                raise ValueError(f'mlp_ratios {settings["mlp_ratios"]} must give one ratio per '
-                                 f'block of depths {depths}')
+                raise ConfigError(f'mlp_ratios {settings["mlp_ratios"]} must give one ratio per '
+                                  f'block of depths {depths}')
         self.out_channels = tuple(widths)
         grids = self.pretrain_grids
         rates = iter(drop_path_rates(drop_path_rate, sum(depths)))

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 from mmpretrain.models.utils import SELayer
 
+from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
 from ..layers import ConvNormAct, drop_path_rates, relative_offset_index
 from .base import StagedBackbone
@@ -226,9 +227,9 @@ class EfficientViTMSRA(StagedBackbone):
         settings = super().resolve_arch(arch)
         for width, heads in zip(settings['widths'], settings['num_heads']):
             if width % heads or heads > len(settings['kernels']):
-                raise ValueError(f'EfficientViT width {width} must split evenly into {heads} '
-                                 f'heads, with a query kernel per head (kernels '
-                                 f'{settings["kernels"]})')
+                raise ConfigError(f'EfficientViT width {width} must split evenly into {heads} '
+                                  f'heads, with a query kernel per head (kernels '
+                                  f'{settings["kernels"]})')
         return settings
 
     def __init__(self,

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 
+from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
 from ..layers import ConvMlp, ConvNormAct, drop_path_rates
 from .base import StagedBackbone
@@ -206,7 +207,7 @@ class LowFormer(StagedBackbone):
                         mlp_ratio=mlp_ratio, expand_ratio=expand_ratio,
                         drop_path=next(rates), **block_cfg))
             if not blocks:
-                raise ValueError(f'LowFormer stage {index + 1} has depth 0: every stage needs '
-                                 'at least its downsampling block')
+                raise ConfigError(f'LowFormer stage {index + 1} has depth 0: every stage needs '
+                                  'at least its downsampling block')
             self.stages.append(nn.Sequential(*blocks))
         self._post_build()

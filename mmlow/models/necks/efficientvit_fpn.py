@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 from mmdet.models.necks import FPN
 
+from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
 
 
@@ -24,7 +25,7 @@ class EfficientViTFPN(FPN):
     def __init__(self, in_channels: List[int], out_channels: int, num_outs: int,
                  num_extra_trans_convs: int = 1, **kwargs):
         if not 0 <= num_extra_trans_convs < num_outs:
-            raise ValueError('num_extra_trans_convs must lie in [0, num_outs)')
+            raise ConfigError('num_extra_trans_convs must lie in [0, num_outs)')
         super().__init__(in_channels, out_channels, num_outs - num_extra_trans_convs, **kwargs)
         self.num_outs = num_outs
         norm_cfg = kwargs.get('norm_cfg')

@@ -1,0 +1,43 @@
+"""How the tools end: a user's mistake is one ``error:`` line and exit status 2; a bug keeps its
+traceback. ``--debug`` shows the traceback of user errors too."""
+import re
+import sys
+from typing import Callable
+
+import torch
+
+from mmlow.errors import UserError
+
+USER_ERROR_EXIT = 2
+
+# mmengine's registry re-raises a failed build as the same type with this prefixed, once per
+# nesting level (detector, backbone, ...); the innermost message is the one that explains
+_REGISTRY_PREFIX = re.compile(r'^(class `\w+` in [\w.]+: )+')
+
+
+def _out_of_memory_advice(exc: BaseException) -> str:
+    return (f'out of memory ({str(exc).splitlines()[0]}). The input is too large for this '
+            'machine: lower the image size (the Resize scale of the pipeline) or the batch '
+            'size, or use a device with more memory')
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or (
+        isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
+
+
+def user_message(exc: BaseException) -> str:
+    if is_out_of_memory(exc) and not isinstance(exc, UserError):
+        return _out_of_memory_advice(exc)
+    return _REGISTRY_PREFIX.sub('', str(exc))
+
+
+def run_cli(command: Callable[[], int], debug: bool = False) -> int:
+    """Run a tool's body; a UserError (or running out of memory) ends in one line on stderr."""
+    try:
+        return command()
+    except Exception as exc:
+        if debug or not (isinstance(exc, UserError) or is_out_of_memory(exc)):
+            raise
+        print(f'error: {user_message(exc)}', file=sys.stderr)
+        return USER_ERROR_EXIT

@@ -1,0 +1,131 @@
+"""Mistakes in the input end in one ``error:`` line with exit status 2 (traceback only with
+--debug), and a checkpoint that does not fit the model is refused naming what it was made for."""
+import os
+
+import pytest
+import torch
+
+from mmlow.errors import CheckpointError, ConfigError, UserError
+from tests.conftest import REPO_ROOT
+from tests.tiny_configs import tiny_shapes_cfg, untrained_checkpoint
+from tools.test import main as run_test_tool
+from tools.train import main as train_main
+
+RETINANET_B1 = os.path.join(REPO_ROOT, 'configs/detection/retinanet_lowformer_b1_shapes.py')
+RETINANET_M4 = os.path.join(REPO_ROOT, 'configs/detection/retinanet_efficientvit_m4_shapes.py')
+
+
+@pytest.fixture(scope='module')
+def shapes_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('data') / 'shapes')
+
+
+def _tiny_config(config, shapes_root, tmp_path, name='tiny.py', **backbone):
+    path = str(tmp_path / name)
+    cfg = tiny_shapes_cfg(config, shapes_root, str(tmp_path / 'work'), num_train=2, num_val=1,
+                          batch_size=2)
+    cfg.model.backbone.update(backbone)
+    cfg.dump(path)
+    return path
+
+
+def _one_error_line(capsys, *fragments):
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith('error: ')]
+    assert len(lines) == 1, err
+    assert 'Traceback' not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize('option, fragments', [
+    ('model.backbone.arch=b9', ("unknown LowFormer arch 'b9'", 'choose one of')),
+    ('model.backbone.out_indices=(1,2,5)', ('out_indices (1, 2, 5)', 'must lie in')),
+])
+def test_bad_config_values(option, fragments, shapes_root, tmp_path, capsys):
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    assert train_main([config, '--cfg-options', option]) == 2
+    line = _one_error_line(capsys, *fragments)
+    assert 'class `' not in line  # mmengine's registry prefixes are stripped
+    with pytest.raises(ConfigError):
+        train_main([config, '--cfg-options', option, '--debug'])
+
+
+def test_mismatched_pretrained(shapes_root, tmp_path, capsys):
+    b0 = untrained_checkpoint(RETINANET_B1, tmp_path / 'b0.pth', arch='b0')
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path, init_cfg=dict(
+        type='Pretrained', checkpoint=b0, prefix='backbone.'))
+    assert train_main([config]) == 2
+    _one_error_line(capsys, 'b0.pth', 'does not fit LowFormer')
+
+
+def test_cfg_options_that_cannot_merge(shapes_root, tmp_path, capsys):
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    assert train_main([config, '--cfg-options', 'model.backbone.init_cfg.type=Pretrained']) == 2
+    _one_error_line(capsys, '--cfg-options cannot be applied', '_delete_=True')
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_arch(shapes_root, tmp_path, capsys):
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    b1 = untrained_checkpoint(RETINANET_B1, tmp_path / 'b1.pth')
+    assert run_test_tool([config, b1, '--cfg-options', 'model.backbone.arch=b0']) == 2
+    _one_error_line(capsys, 'b1.pth', 'unexpected: backbone.stages.2.4.', 'mis-shaped: ',
+                    '(checkpoint (32, 96, 1, 1), model (32, 64, 1, 1))',
+                    '(backbone lowformer_b0)', 'made for lowformer_b1', '--strict false')
+
+    m4_config = _tiny_config(RETINANET_M4, shapes_root, tmp_path, 'm4.py')
+    assert run_test_tool([m4_config, b1]) == 2
+    _one_error_line(capsys, 'missing: backbone.', 'unexpected: backbone.',
+                    '(backbone efficientvit_m4)', 'made for lowformer_b1')
+
+    # knowingly: the matching weights load, a warning names the mismatch
+    assert run_test_tool([config, b1, '--cfg-options', 'model.backbone.arch=b0',
+                      '--strict', 'false']) == 0
+    assert 'made for lowformer_b1' in capsys.readouterr().out
+
+
+def test_resume_errors(shapes_root, tmp_path, capsys):
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    assert train_main([config, '--resume', str(tmp_path / 'nowhere.pth')]) == 2
+    _one_error_line(capsys, 'nowhere.pth', 'does not exist')
+
+    b0 = untrained_checkpoint(RETINANET_B1, tmp_path / 'b0.pth', arch='b0')
+    assert train_main([config, '--resume', b0]) == 2
+    _one_error_line(capsys, 'made for lowformer_b0', '(backbone lowformer_b1)')
+
+    unsafe = tmp_path / 'unsafe.pth'
+    torch.save({'state_dict': {}, 'hook': os.system}, unsafe)
+    assert train_main([config, '--resume', str(unsafe)]) == 2
+    line = _one_error_line(capsys, 'unsafe.pth', 'weights-only', 'unpickle posix.system',
+                           'never unpickles')
+    assert 'weights_only=False' not in line and 'weights_only` set to `False' not in line
+    assert run_test_tool([config, str(unsafe)]) == 2
+    _one_error_line(capsys, 'never unpickles')
+    with pytest.raises(CheckpointError):
+        run_test_tool([config, str(unsafe), '--debug'])
+
+
+def test_out_must_be_a_pickle(shapes_root, tmp_path, capsys):
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    assert run_test_tool([config, str(tmp_path / 'any.pth'), '--out', 'preds.json']) == 2
+    _one_error_line(capsys, '--out preds.json', '.pkl', '--metrics-out')
+
+
+def test_amp_on_cpu_trains_in_bfloat16(shapes_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    seen = []
+    real_autocast = torch.autocast
+
+    def recording_autocast(device_type, dtype=None, **kwargs):
+        seen.append((device_type, dtype))
+        return real_autocast(device_type, dtype=dtype, **kwargs)
+    monkeypatch.setattr(torch, 'autocast', recording_autocast)
+    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    assert train_main([config, '--amp']) == 0
+    assert ('cpu', torch.bfloat16) in seen
+
+
+def test_user_errors_are_also_the_builtin_types():
+    assert issubclass(ConfigError, ValueError) and issubclass(ConfigError, UserError)
+    assert issubclass(CheckpointError, ValueError)
