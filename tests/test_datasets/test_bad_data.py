@@ -17,6 +17,7 @@ from tests.tiny_configs import tiny_shapes_cfg
 from tools.train import main as train_main
 
 RETINANET = os.path.join(REPO_ROOT, 'configs/detection/retinanet_lowformer_b1_shapes.py')
+RETINANET_M4 = os.path.join(REPO_ROOT, 'configs/detection/retinanet_efficientvit_m4_shapes.py')
 FPN = os.path.join(REPO_ROOT, 'configs/segmentation/fpn_lowformer_b1_shapes.py')
 GENERATOR = dict(num_train=4, num_val=2, img_size=(64, 64), size_range=(0.3, 0.6))
 
@@ -105,8 +106,8 @@ def test_corrupt_images_can_be_skipped_in_training(shapes, monkeypatch):
 def test_skipped_images_counted_at_the_end_of_training(shapes, tmp_path, monkeypatch):
     logged = []
     monkeypatch.setattr(runs, 'print_log', lambda msg, **kwargs: logged.append(msg))
-    cfg = tiny_shapes_cfg(RETINANET, str(shapes), str(tmp_path / 'work'), num_train=4,
-                          num_val=2, image_size=GENERATOR['img_size'])
+    cfg = tiny_shapes_cfg(RETINANET_M4, str(shapes), str(tmp_path / 'work'), num_train=4,
+                          num_val=2, image_size=GENERATOR['img_size'], batch_size=4)
     cfg.train_dataloader.dataset.corrupt_images = 'skip'
     cfg.train_dataloader.update(num_workers=1)  # counted across the worker process too
     config = str(tmp_path / 'skip.py')

@@ -121,7 +121,7 @@ def test_amp_on_cpu_trains_in_bfloat16(shapes_root, tmp_path, monkeypatch):
         seen.append((device_type, dtype))
         return real_autocast(device_type, dtype=dtype, **kwargs)
     monkeypatch.setattr(torch, 'autocast', recording_autocast)
-    config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
+    config = _tiny_config(RETINANET_M4, shapes_root, tmp_path)
     assert train_main([config, '--amp']) == 0
     assert ('cpu', torch.bfloat16) in seen
 
