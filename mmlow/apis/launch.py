@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import DATASETS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
-SCOPES = ('mmdet', 'mmseg', 'mmpretrain')
+SCOPES = ('mmdet', 'mmseg', 'mmpretrain', 'mmengine')  # mmengine: tracking
 
 
 class DataMissingError(FileNotFoundError):

@@ -118,27 +118,22 @@ def _background(rng: np.random.Generator, height: int,
             colour_b * field[..., None]).astype(np.float32)
 
 
-def _shape_mask(rng: np.random.Generator, label: int, height: int,
-                width: int, size_range: Tuple[float, float]) -> np.ndarray:
-    """Mask of one shape of class ``label`` with random size, pose and
-    position, lying fully inside the image."""
-    size = rng.uniform(*size_range) * min(height, width)
-    name = CLASSES[label]
+def shape_outline(name: str, size: float, angle: float) -> Tuple[float, np.ndarray]:
+    """(radius, vertex offsets from the centre) of a shape of class ``name`` and side (or
+    diameter) ``size``; a circle's offsets are its bounding-box corners."""
     if name == 'circle':
         radius = size / 2.0
-        offsets = np.array([[-radius, -radius], [radius, radius]])
-    else:
-        num_vertices = 4 if name == 'square' else 3
-        # Circumradius of a regular polygon with side ``size``.
-        radius = size / (2.0 * np.sin(np.pi / num_vertices))
-        angles = (rng.uniform(0.0, 2.0 * np.pi) +
-                  2.0 * np.pi * np.arange(num_vertices) / num_vertices)
-        offsets = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        return radius, np.array([[-radius, -radius], [radius, radius]])
+    num_vertices = 4 if name == 'square' else 3
+    # Circumradius of a regular polygon with side ``size``.
+    radius = size / (2.0 * np.sin(np.pi / num_vertices))
+    angles = angle + 2.0 * np.pi * np.arange(num_vertices) / num_vertices
+    return radius, radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
-    low = -offsets.min(axis=0)
-    high = np.array([width - 1.0, height - 1.0]) - offsets.max(axis=0)
-    centre = rng.uniform(low, high)
 
+def rasterise_shape(name: str, centre: np.ndarray, radius: float, offsets: np.ndarray,
+                    height: int, width: int) -> np.ndarray:
+    """Boolean mask of a shape placed at ``centre`` (sub-pixel precise)."""
     scale = 1 << DRAW_SHIFT
     mask = np.zeros((height, width), dtype=np.uint8)
     if name == 'circle':
@@ -150,6 +145,20 @@ def _shape_mask(rng: np.random.Generator, label: int, height: int,
         cv2.fillPoly(mask, [vertices], 1, lineType=cv2.LINE_8,
                      shift=DRAW_SHIFT)
     return mask.astype(bool)
+
+
+def _shape_mask(rng: np.random.Generator, label: int, height: int,
+                width: int, size_range: Tuple[float, float]) -> np.ndarray:
+    """Mask of one shape of class ``label`` with random size, pose and
+    position, lying fully inside the image."""
+    size = rng.uniform(*size_range) * min(height, width)
+    name = CLASSES[label]
+    angle = 0.0 if name == 'circle' else rng.uniform(0.0, 2.0 * np.pi)
+    radius, offsets = shape_outline(name, size, angle)
+    low = -offsets.min(axis=0)
+    high = np.array([width - 1.0, height - 1.0]) - offsets.max(axis=0)
+    centre = rng.uniform(low, high)
+    return rasterise_shape(name, centre, radius, offsets, height, width)
 
 
 def _is_connected(mask: np.ndarray) -> bool:
