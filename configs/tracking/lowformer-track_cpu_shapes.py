@@ -7,9 +7,9 @@
 _base_ = ['./_base_/lowformer-track_b15.py', './_base_/schedule_reference.py']
 
 model = dict(
-    backbone=dict(arch=dict(widths=(16, 24, 48, 96, 192), depths=(0, 1, 1, 2, 1),
-                            downsample_expand_ratios=(4, 4, 4, 4)),
-                  expand_ratio=2.0, mlp_ratio=2),
+    backbone=dict(_delete_=True, type='LowFormer', init_cfg=None, expand_ratio=2.0,
+                  mlp_ratio=2, arch=dict(widths=(16, 24, 48, 96, 192), depths=(0, 1, 1, 2, 1),
+                                         downsample_expand_ratios=(4, 4, 4, 4))),
     head_channels=64,
     head=dict(num_box_blocks=1, num_score_blocks=1, tower_depth=2),
     template_size=64,
