@@ -31,7 +31,7 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
-    if args.out:
+    if args.out and not cfg.get('tracking_test'):   # tracking writes result files there
         dump = dict(type='DumpResults', out_file_path=args.out)
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))

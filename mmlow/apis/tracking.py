@@ -79,6 +79,19 @@ def run_tracking_test(cfg: Config, checkpoint: str, result_dir: str) -> Dict:
     return evaluate_config(cfg, result_dir)
 
 
+def evaluate_tracking_checkpoint(cfg: Config, out: Optional[str] = None,
+                         metrics_out: Optional[str] = None) -> str:
+    """tools/test.py for tracking configs: results under ``out`` (default
+    ``<work_dir>/results``), scores as a table (and as JSON in ``metrics_out``)."""
+    result_dir = out or osp.join(cfg.work_dir, 'results')
+    scores = run_tracking_test(cfg, cfg.load_from, result_dir)['overall']
+    keys = table_keys(cfg.tracking_test.format)
+    if metrics_out:
+        import mmengine
+        mmengine.dump({key: float(scores[key]) for key in keys}, metrics_out, indent=2)
+    return format_table({result_dir: scores}, keys)
+
+
 def table_keys(fmt: str):
     return GOT10K_KEYS if fmt == 'got10k' else OPE_KEYS
 
@@ -150,3 +163,57 @@ def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str) -> Tuple[D
             run_on_dataset(tracker, reader, result_dir)
         rows[name] = evaluate_config(cfg, result_dir)['overall']
     return rows, format_table(rows, GOT10K_KEYS)
+
+
+# ---- demo ---------------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def iter_frames(source: str):
+    """Frames (BGR) of a video file or of the images in a folder (sorted by name)."""
+    if osp.isdir(source):
+        paths = sorted(p for p in os.listdir(source) if p.lower().endswith(IMAGE_SUFFIXES))
+        if not paths:
+            raise FileNotFoundError(f'no {"/".join(IMAGE_SUFFIXES)} image in folder {source}')
+        for path in paths:
+            yield read_image(osp.join(source, path))
+        return
+    if not osp.isfile(source):
+        raise FileNotFoundError(f'{source} is neither a video file nor a folder of frames')
+    import cv2
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise ValueError(f'OpenCV cannot open the video {source}')
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        yield frame
+    capture.release()
+
+
+def track_video(cfg: Config, checkpoint: str, source: str, init_box, out_path: str,
+                fps: float = 25.0) -> np.ndarray:
+    """Track from ``init_box`` (x, y, w, h on the first frame) and write every frame with its
+    box drawn into ``out_path`` (mp4). Returns the boxes."""
+    import cv2
+    tracker = CropTracker.from_model(build_tracker_model(cfg, checkpoint))
+    writer, boxes = None, []
+    for index, frame in enumerate(iter_frames(source)):
+        if index == 0:
+            tracker.init(frame, init_box)
+            box = np.asarray(init_box, dtype=np.float64)
+            os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
+            writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                     (frame.shape[1], frame.shape[0]))
+        else:
+            box = tracker.track(frame)
+        boxes.append(np.array(box))
+        x, y, w, h = np.round(box).astype(int)
+        cv2.rectangle(frame, (x, y), (x + w, y + h), (0, 255, 0), 2)
+        writer.write(frame)
+    if writer is None:
+        raise ValueError(f'{source} has no frame')
+    writer.release()
+    return np.stack(boxes)

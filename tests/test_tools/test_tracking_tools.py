@@ -1,0 +1,95 @@
+"""Tracking tools end to end on tiny fake data: test.py writes the toolkit's result files,
+eval_tracking.py scores them, track_demo.py writes a video, compare_trackers.py the table."""
+import importlib.util
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmlow.registry import MODELS
+from tests.conftest import REPO_ROOT
+from tests.tracking_fakes import make_got10k
+
+CPU_CONFIG = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_cpu_shapes.py')
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO_ROOT, 'tools',
+                                                                 f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp('tracking')
+    truth = make_got10k(str(root / 'data'), 'val', num_sequences=2, num_frames=4,
+                        size=(96, 80))
+    for name, (boxes, _) in truth.items():   # the tracker needs boxes of positive size
+        boxes[:, :2] = np.abs(boxes[:, :2])
+        np.savetxt(root / 'data' / 'val' / name / 'groundtruth.txt', boxes, delimiter=',')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CPU_CONFIG).model)
+    checkpoint = str(root / 'tracker.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    # the CPU preset, tested on the fake val sequences
+    config = root / 'cpu_on_fake_data.py'
+    config.write_text(f"_base_ = ['{CPU_CONFIG}']\n"
+                      f"tracking_test = dict(reader=dict(_delete_=True, type='GOT10kReader', "
+                      f"root='{root / 'data'}', subset='val'), format='got10k')\n")
+    return root, truth, checkpoint, str(config)
+
+
+def test_test_tool_writes_got10k_results_and_eval_tool_scores_them(tiny, capsys):
+    root, truth, checkpoint, config = tiny
+    result_dir = str(root / 'results')
+    assert _tool('test').main([config, checkpoint, '--out', result_dir,
+                               '--work-dir', str(root / 'wd')]) == 0
+    printed = capsys.readouterr().out
+    assert 'AO' in printed and 'SR0.75' in printed
+    for name, (boxes, _) in truth.items():
+        result = np.loadtxt(osp.join(result_dir, name, f'{name}_001.txt'), delimiter=',')
+        assert result.shape == boxes.shape
+        np.testing.assert_allclose(result[0], boxes[0], atol=1e-3)
+        assert np.loadtxt(osp.join(result_dir, name, f'{name}_time.txt')).shape == (4, )
+    assert _tool('eval_tracking').main(['--format', 'got10k', '--data', str(root / 'data'),
+                                        '--results', result_dir, '--per-sequence']) == 0
+    table = capsys.readouterr().out
+    assert all(name in table for name in truth)
+    (root / 'results' / name / f'{name}_001.txt').unlink()
+    assert _tool('eval_tracking').main(['--format', 'got10k', '--data', str(root / 'data'),
+                                        '--results', result_dir]) == 2
+    assert f'no result for sequence {name}' in capsys.readouterr().err
+
+
+def test_eval_tool_reports_a_missing_dataset(tmp_path, capsys):
+    assert _tool('eval_tracking').main(['--format', 'got10k', '--data', str(tmp_path),
+                                        '--results', str(tmp_path)]) == 2
+    assert 'GOT-10k val folder not found' in capsys.readouterr().err
+
+
+def test_track_demo_writes_a_video(tiny, tmp_path):
+    root, truth, checkpoint, _ = tiny
+    name = next(iter(truth))
+    out = str(tmp_path / 'demo.mp4')
+    x, y, w, h = truth[name][0][0]
+    assert _tool('track_demo').main([CPU_CONFIG, checkpoint, str(root / 'data' / 'val' / name),
+                                     '--init', f'{x},{y},{w},{h}', '--out', out]) == 0
+    capture = cv2.VideoCapture(out)
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == 4
+
+
+def test_compare_trackers_prints_one_table(tiny, tmp_path, capsys):
+    _, _, checkpoint, config = tiny
+    assert _tool('compare_trackers').main([config, checkpoint, '--work-dir',
+                                           str(tmp_path / 'cmp')]) == 0
+    table = capsys.readouterr().out
+    for row in ('(eager)', '(ONNX Runtime)', 'static box', 'NCC template matching'):
+        assert row in table
