@@ -24,7 +24,7 @@ import os
 import os.path as osp
 import shutil
 import uuid
-from typing import Dict, List, Tuple, Union
+from typing import Callable, Dict, List, Tuple, Union
 
 import cv2
 import numpy as np
@@ -302,6 +302,28 @@ def _write_split(out_dir: str, split: str, split_code: int, params: Dict,
         json.dump(coco, f)
 
 
+def write_atomically(root: str, params: Dict, write: Callable[[str], None]) -> None:
+    """Run ``write`` on a temporary sibling folder, add ``meta.json`` with ``params`` and
+    rename the folder to ``root``, so ``root`` is never seen half-written. If another process
+    created ``root`` meanwhile, its copy is kept and ours discarded."""
+    os.makedirs(osp.dirname(root), exist_ok=True)
+    tmp_dir = f'{root}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
+    os.makedirs(tmp_dir)
+    try:
+        write(tmp_dir)
+        with open(osp.join(tmp_dir, 'meta.json'), 'w') as f:
+            json.dump(params, f, indent=2)
+        try:
+            os.rename(tmp_dir, root)
+        except OSError as e:
+            # Lost a race against another process generating the same root.
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    finally:
+        if osp.exists(tmp_dir):
+            shutil.rmtree(tmp_dir)
+
+
 def generate_shapes(root: PathLike,
                     num_train: int = 800,
                     num_val: int = 100,
@@ -334,37 +356,26 @@ def generate_shapes(root: PathLike,
             f'{root} already exists; delete it to regenerate the dataset.')
     params = _params(num_train, num_val, img_size, seed, size_range)
 
-    os.makedirs(osp.dirname(root), exist_ok=True)
-    tmp_dir = f'{root}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    os.makedirs(osp.join(tmp_dir, 'annotations'))
-    try:
+    def write(tmp_dir: str) -> None:
+        os.makedirs(osp.join(tmp_dir, 'annotations'))
         with tqdm(total=num_train + num_val, desc='Generating shapes',
                   unit='img', disable=not progress) as progress_bar:
             for split_code, split in enumerate(SPLITS):
                 _write_split(tmp_dir, split, split_code, params,
                              progress_bar)
-        with open(osp.join(tmp_dir, 'meta.json'), 'w') as f:
-            json.dump(params, f, indent=2)
-        try:
-            os.rename(tmp_dir, root)
-        except OSError as e:
-            # Lost a race against another process generating the same root.
-            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-    finally:
-        if osp.exists(tmp_dir):
-            shutil.rmtree(tmp_dir)
+
+    write_atomically(root, params, write)
     return root
 
 
-def _check_params(root: str, params: Dict) -> None:
+def check_params(root: str, params: Dict) -> None:
     """Raise if ``root`` does not hold a complete dataset made with
     ``params``."""
     meta_file = osp.join(root, 'meta.json')
     if not osp.isfile(meta_file):
         raise RuntimeError(
             f'{root} exists but has no meta.json, so it is not a complete '
-            'shapes dataset. Delete the folder to let it be regenerated.')
+            'generated dataset. Delete the folder to let it be regenerated.')
     with open(meta_file) as f:
         found = json.load(f)
     if found != params:
@@ -373,7 +384,7 @@ def _check_params(root: str, params: Dict) -> None:
             for key, value in params.items() if found.get(key) != value
         }
         raise RuntimeError(
-            f'The shapes dataset in {root} was generated with different '
+            f'The dataset in {root} was generated with different '
             f'parameters (key: (found, requested)): {diff}. Delete the '
             'folder to let it be regenerated, or request the same '
             'parameters.')
@@ -409,5 +420,5 @@ def ensure_shapes(root: PathLike, progress: bool = True, **params) -> str:
         except FileExistsError:
             pass  # Another process created it meanwhile; checked below.
     # Also verifies a copy written by a process that won the race.
-    _check_params(root, expected)
+    check_params(root, expected)
     return root

@@ -119,7 +119,7 @@ def test_synthetic_sequences_are_deterministic_and_move(tmp_path):
             centres = seq_a.boxes[:, :2] + seq_a.boxes[:, 2:] / 2
             assert np.abs(np.diff(centres, axis=0)).sum() > 5   # the target moves
     assert GOT10kReader(root_a, 'train').names != GOT10kReader(root_a, 'val').names
-    with pytest.raises(RuntimeError, match='other parameters'):
+    with pytest.raises(RuntimeError, match='generated with different parameters'):
         ensure_tracking_shapes(root_a, **dict(params, seed=4))
 
 

@@ -14,19 +14,16 @@ Ground truth is the target's full (amodal) box. Written as GOT-10k ships it::
 Each sequence is drawn from its own generator seeded by (seed, split, index), so repeated
 runs write identical files, and ``val`` never shares a sequence with ``train``.
 """
-import errno
-import json
 import os
 import os.path as osp
-import shutil
-import uuid
 from typing import Dict, Tuple
 
 import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from ..shapes import CLASSES, _background, _random_colour, rasterise_shape, shape_outline
+from ..shapes import (CLASSES, _background, _random_colour, check_params, rasterise_shape,
+                      shape_outline, write_atomically)
 from .readers import write_got10k_meta
 
 FORMAT_VERSION = 1
@@ -208,33 +205,13 @@ def ensure_tracking_shapes(root: str, num_train: int = 120, num_val: int = 20,
     root = osp.abspath(root)
     params = _params(num_train, num_val, length, frame_size, seed)
     if not osp.exists(root):
-        os.makedirs(osp.dirname(root), exist_ok=True)
-        tmp_dir = f'{root}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-        os.makedirs(tmp_dir)
-        try:
+
+        def write(tmp_dir: str) -> None:
             for split_code, split in enumerate(SPLITS):
                 _write_split(tmp_dir, split, split_code, params)
-            with open(osp.join(tmp_dir, 'meta.json'), 'w') as f:
-                json.dump(params, f, indent=2)
-            try:
-                os.rename(tmp_dir, root)
-                print_log(f'Generated {num_train}+{num_val} synthetic tracking sequences in '
-                          f'{root}', logger='current')
-            except OSError as exc:
-                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise
-        finally:
-            if osp.exists(tmp_dir):
-                shutil.rmtree(tmp_dir)
-    meta_file = osp.join(root, 'meta.json')
-    if not osp.isfile(meta_file):
-        raise RuntimeError(f'{root} exists but has no meta.json, so it is not a complete '
-                           'synthetic tracking dataset; delete it to let it be regenerated')
-    with open(meta_file) as f:
-        found = json.load(f)
-    if found != params:
-        diff = {k: (found.get(k), v) for k, v in params.items() if found.get(k) != v}
-        raise RuntimeError(f'the synthetic tracking data in {root} was generated with other '
-                           f'parameters (key: (found, requested)): {diff}; delete the folder '
-                           'to regenerate it or request the same parameters')
+
+        write_atomically(root, params, write)
+        print_log(f'Synthetic tracking sequences in {root}: {num_train} train, {num_val} val',
+                  logger='current')
+    check_params(root, params)
     return root
