@@ -93,3 +93,10 @@ def test_compare_trackers_prints_one_table(tiny, tmp_path, capsys):
     table = capsys.readouterr().out
     for row in ('(eager)', '(ONNX Runtime)', 'static box', 'NCC template matching'):
         assert row in table
+
+
+def test_train_tool_names_a_missing_tracking_dataset(tmp_path, capsys):
+    config = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_b15_got10k-lasot-coco.py')
+    assert _tool('train').main([config, '--work-dir', str(tmp_path), '--cfg-options',
+                                f'train_dataloader.dataset.sources.0.root={tmp_path}']) == 2
+    assert 'LaSOT' in capsys.readouterr().err

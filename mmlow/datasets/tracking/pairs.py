@@ -63,6 +63,14 @@ class TrackingPairDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self.samples_per_epoch
 
+    @staticmethod
+    def check_sources(cfg: dict) -> None:
+        """Open every source reader (raises TrackingDataError naming what is missing)."""
+        for source in cfg['sources']:
+            source = dict(source)
+            source.pop('weight', None)
+            DATASETS.build(source)
+
     def _frames(self, rng: np.random.Generator, seq) -> tuple:
         valid = np.flatnonzero(_valid(seq.boxes, seq.visible, self.min_box_size))
         template = int(rng.choice(valid))
