@@ -28,7 +28,7 @@ train_dataloader = dict(
                  scale_jitter=0.25))
 tracking_test = dict(reader=dict(shapes_tracking, subset='val'), format='got10k')
 
-max_iters = 1500
+max_iters = 3600
 optim_wrapper = dict(optimizer=dict(lr=1e-3),
                      paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
 param_scheduler = [
@@ -38,5 +38,5 @@ param_scheduler = [
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=10 ** 9)
 default_hooks = dict(logger=dict(interval=50),
-                     checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2))
+                     checkpoint=dict(by_epoch=False, interval=1200, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)
