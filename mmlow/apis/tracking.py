@@ -18,6 +18,7 @@ from mmlow.models.tracking import (CropTracker, NCCTracker, SearchBranch, Static
 
 GOT10K_KEYS = ('AO', 'SR0.50', 'SR0.75', 'FPS')
 COMPARE_KEYS = GOT10K_KEYS + ('median ms/frame', )
+CPU_BACKENDS = ('cpu', 'torchscript', 'onnxruntime', 'openvino')
 OPE_KEYS = ('AUC', 'P20', 'P_norm', 'FPS')
 
 
@@ -147,7 +148,29 @@ def onnx_crop_tracker(model, template_path: str, search_path: str) -> CropTracke
 
 # ---- the synthetic comparison -------------------------------------------------------------
 
-def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str) -> Tuple[Dict, str]:
+def backend_speed_table(model, backends: Sequence[str] = CPU_BACKENDS) -> Tuple[list, str]:
+    """The network's per-frame step on each backend that runs here (template branch once,
+    then the search branch per frame; mmlow.benchmark.benchmark_tracker)."""
+    from mmlow.benchmark import BackendUnavailableError, available_backends
+    from mmlow.benchmark.tracking import benchmark_tracker
+    records, lines = [], ['| backend | precision | template ms | search ms (median) | '
+                          'search ms (p90) | FPS |', '|---|---|---|---|---|---|']
+    for backend in backends:
+        if backend not in available_backends():
+            continue
+        try:
+            record = benchmark_tracker(model, backend)
+        except BackendUnavailableError:
+            continue
+        records.append(record)
+        lines.append(f"| {backend} | {record['precision']} | {record['template_ms']:.2f} | "
+                     f"{record['search_median_ms']:.2f} | {record['search_p90_ms']:.2f} | "
+                     f"{record['fps']:.1f} |")
+    return records, '\n'.join(lines)
+
+
+def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str,
+                         backends: Sequence[str] = CPU_BACKENDS) -> Tuple[Dict, str]:
     """Our tracker (eager and ONNX Runtime), a never-moving box and NCC template matching on
     the config's held-out sequences: one table of AO / SR0.50 / SR0.75, FPS as GOT-10k
     defines it (mean of per-frame 1/t) and the median time per tracked frame."""
@@ -168,7 +191,8 @@ def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str) -> Tuple[D
             frame_times = run_on_dataset(tracker, reader, result_dir)
         rows[name] = dict(evaluate_config(cfg, result_dir)['overall'],
                           **{'median ms/frame': float(np.median(frame_times) * 1000)})
-    return rows, format_table(rows, COMPARE_KEYS)
+    _, speed = backend_speed_table(model, backends)
+    return rows, format_table(rows, COMPARE_KEYS) + '\n\nnetwork per frame:\n' + speed
 
 
 # ---- demo ---------------------------------------------------------------------------------

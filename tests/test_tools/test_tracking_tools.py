@@ -89,9 +89,11 @@ def test_track_demo_writes_a_video(tiny, tmp_path):
 def test_compare_trackers_prints_one_table(tiny, tmp_path, capsys):
     _, _, checkpoint, config = tiny
     assert _tool('compare_trackers').main([config, checkpoint, '--work-dir',
-                                           str(tmp_path / 'cmp')]) == 0
+                                           str(tmp_path / 'cmp'), '--backends',
+                                           'onnxruntime']) == 0
     table = capsys.readouterr().out
-    for row in ('(eager)', '(ONNX Runtime)', 'static box', 'NCC template matching'):
+    for row in ('(eager)', '(ONNX Runtime)', 'static box', 'NCC template matching',
+                '| onnxruntime | fp32 |'):
         assert row in table
 
 
@@ -100,3 +102,13 @@ def test_train_tool_names_a_missing_tracking_dataset(tmp_path, capsys):
     assert _tool('train').main([config, '--work-dir', str(tmp_path), '--cfg-options',
                                 f'train_dataloader.dataset.sources.0.root={tmp_path}']) == 2
     assert 'LaSOT' in capsys.readouterr().err
+
+
+def test_tracker_speed_on_backends_checks_outputs():
+    from mmlow.benchmark.tracking import benchmark_tracker
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(CPU_CONFIG).model)
+    for backend in ('cpu', 'onnxruntime'):
+        record = benchmark_tracker(model, backend, iters=3, warmup=1)
+        assert record['max_error'] < 1e-3 and record['fps'] > 0
+        assert record['search_median_ms'] <= record['search_p90_ms']
