@@ -29,10 +29,11 @@ class CachedTemplateSearch(nn.Module):
         return self.search_branch(search, self.template_feat)
 
 
-def benchmark_tracker(model: nn.Module, backend: str = 'cpu', iters: int = 50,
-                      warmup: int = 10, precision: Optional[str] = None, seed: int = 0) -> dict:
-    """Median / p90 per-frame latency and FPS of the search step, and the template step's
-    median time, on ``backend`` (any of mmlow.benchmark.BACKENDS)."""
+def build_tracker_steps(model: nn.Module, backend: str, precision: Optional[str] = None,
+                        seed: int = 0):
+    """The template step and the per-frame search step (with the template's features cached)
+    built on ``backend``, and random crops to run them on: (template_step, template,
+    search_step, search)."""
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     template = torch.rand(1, 3, model.template_size, model.template_size,
@@ -43,6 +44,15 @@ def benchmark_tracker(model: nn.Module, backend: str = 'cpu', iters: int = 50,
     template_step = build_backend(backend, TemplateBranch(model).eval(), template, precision)
     search_step = build_backend(backend, CachedTemplateSearch(model, template_feat).eval(),
                                 search, precision)
+    return template_step, template, search_step, search
+
+
+def benchmark_tracker(model: nn.Module, backend: str = 'cpu', iters: int = 50,
+                      warmup: int = 10, precision: Optional[str] = None, seed: int = 0) -> dict:
+    """Median / p90 per-frame latency and FPS of the search step, and the template step's
+    median time, on ``backend`` (any of mmlow.benchmark.BACKENDS)."""
+    template_step, template, search_step, search = build_tracker_steps(
+        model, backend, precision, seed)
 
     def timed(step, inputs, count):
         times = []

@@ -112,3 +112,10 @@ def test_tracker_speed_on_backends_checks_outputs():
         record = benchmark_tracker(model, backend, iters=3, warmup=1)
         assert record['max_error'] < 1e-3 and record['fps'] > 0
         assert record['search_median_ms'] <= record['search_p90_ms']
+
+
+def test_benchmark_tool_times_the_per_frame_step(capsys):
+    assert _tool('benchmark').main([CPU_CONFIG, '--backend', 'onnxruntime', '--iters', '2',
+                                    '--warmup', '1']) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert '| tracking | onnxruntime | fp32 | 128x128 | 1 |' in row
