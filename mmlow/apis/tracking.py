@@ -11,6 +11,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, init_default_scope
 
+from mmlow.benchmark import BackendUnavailableError, available_backends
+from mmlow.benchmark.tracking import benchmark_tracker
 from mmlow.datasets.tracking import read_image
 from mmlow.evaluation.tracking import (evaluate_result_dir, format_table, write_got10k_result)
 from mmlow.models.tracking import (CropTracker, NCCTracker, SearchBranch, StaticTracker,
@@ -151,8 +153,6 @@ def onnx_crop_tracker(model, template_path: str, search_path: str) -> CropTracke
 def backend_speed_table(model, backends: Sequence[str] = CPU_BACKENDS) -> Tuple[list, str]:
     """The network's per-frame step on each backend that runs here (template branch once,
     then the search branch per frame; mmlow.benchmark.benchmark_tracker)."""
-    from mmlow.benchmark import BackendUnavailableError, available_backends
-    from mmlow.benchmark.tracking import benchmark_tracker
     records, lines = [], ['| backend | precision | template ms | search ms (median) | '
                           'search ms (p90) | FPS |', '|---|---|---|---|---|---|']
     for backend in backends:
