@@ -6,6 +6,8 @@ import os.path as osp
 import time
 from typing import Dict, Optional, Sequence, Tuple
 
+import cv2
+import mmengine
 import numpy as np
 import torch
 from mmengine.config import Config
@@ -15,6 +17,7 @@ from mmlow.benchmark import BackendUnavailableError, available_backends
 from mmlow.benchmark.tracking import benchmark_tracker
 from mmlow.datasets.tracking import read_image
 from mmlow.evaluation.tracking import (evaluate_result_dir, format_table, write_got10k_result)
+from mmlow.models.weights import load_strict
 from mmlow.models.tracking import (CropTracker, NCCTracker, SearchBranch, StaticTracker,
                                    TemplateBranch)
 
@@ -34,11 +37,7 @@ def build_tracker_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.
     model = MODELS.build(cfg.model)
     if checkpoint:
         state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        state = state.get('state_dict', state)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise RuntimeError(f'checkpoint {checkpoint} does not fit this config: missing '
-                               f'{missing[:5]}..., unexpected {unexpected[:5]}...')
+        load_strict(model, state.get('state_dict', state), f'checkpoint {checkpoint}')
     return model.eval()
 
 
@@ -94,7 +93,6 @@ def evaluate_tracking_checkpoint(cfg: Config, out: Optional[str] = None,
     scores = run_tracking_test(cfg, cfg.load_from, result_dir)['overall']
     keys = table_keys(cfg.tracking_test.format)
     if metrics_out:
-        import mmengine
         mmengine.dump({key: float(scores[key]) for key in keys}, metrics_out, indent=2)
     return format_table({result_dir: scores}, keys)
 
@@ -211,7 +209,6 @@ def iter_frames(source: str):
         return
     if not osp.isfile(source):
         raise FileNotFoundError(f'{source} is neither a video file nor a folder of frames')
-    import cv2
     capture = cv2.VideoCapture(source)
     if not capture.isOpened():
         raise ValueError(f'OpenCV cannot open the video {source}')
@@ -227,7 +224,6 @@ def track_video(cfg: Config, checkpoint: str, source: str, init_box, out_path: s
                 fps: float = 25.0) -> np.ndarray:
     """Track from ``init_box`` (x, y, w, h on the first frame) and write every frame with its
     box drawn into ``out_path`` (mp4). Returns the boxes."""
-    import cv2
     tracker = CropTracker.from_model(build_tracker_model(cfg, checkpoint))
     writer, boxes = None, []
     for index, frame in enumerate(iter_frames(source)):

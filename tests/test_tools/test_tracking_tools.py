@@ -119,3 +119,10 @@ def test_benchmark_tool_times_the_per_frame_step(capsys):
                                     '--warmup', '1']) == 0
     row = capsys.readouterr().out.splitlines()[-1]
     assert '| tracking | onnxruntime | fp32 | 128x128 | 1 |' in row
+
+
+def test_a_checkpoint_of_another_preset_is_refused(tiny, capsys):
+    _, _, checkpoint, _ = tiny
+    other = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_b1_got10k-lasot-coco.py')
+    with pytest.raises(ValueError, match='does not fit OneStreamTracker'):
+        _tool('test').main([other, checkpoint])
