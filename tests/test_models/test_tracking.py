@@ -13,7 +13,7 @@ from mmlow.models.tracking.losses import gaussian_centre_map, gaussian_focal_los
 from mmlow.registry import MODELS
 from tests.conftest import randomize_
 
-CPU_CONFIG = 'configs/tracking/lowformer-track_cpu_shapes.py'
+CPU_CONFIG = 'configs/tracking/lowformer-track_cpu_synthetic.py'
 PRESETS = sorted(glob.glob('configs/tracking/*.py'))
 
 

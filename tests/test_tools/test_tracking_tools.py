@@ -13,7 +13,7 @@ from mmlow.registry import MODELS
 from tests.conftest import REPO_ROOT
 from tests.tracking_fakes import make_got10k
 
-CPU_CONFIG = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_cpu_shapes.py')
+CPU_CONFIG = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_cpu_synthetic.py')
 
 
 def _tool(name):

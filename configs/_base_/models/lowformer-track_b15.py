@@ -3,7 +3,7 @@
 # pixel-wise correlation neck (7x7 = 49 template tokens), centre head with 4 / 2 LowFormer
 # blocks in the box / score branches. A backbone swap overrides `model.backbone` (and
 # `last_stage`, the stage at stride 16) in a one-file config.
-_base_ = ['../../_base_/mmlow.py']
+_base_ = ['../mmlow.py']
 default_scope = 'mmengine'
 
 model = dict(
