@@ -126,3 +126,23 @@ def test_a_checkpoint_of_another_preset_is_refused(tiny, capsys):
     other = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_b1_got10k-lasot-coco.py')
     with pytest.raises(ValueError, match='does not fit OneStreamTracker'):
         _tool('test').main([other, checkpoint])
+
+
+def test_train_tool_trains_a_tracking_config_and_test_tool_reads_its_work_dir(tiny, tmp_path,
+                                                                              capsys):
+    root, truth, _, _ = tiny
+    config = tmp_path / 'tiny_train.py'
+    config.write_text(
+        f"_base_ = ['{CPU_CONFIG}']\n"
+        f"fake = dict(type='GOT10kReader', root='{root / 'data'}', subset='val')\n"
+        "train_dataloader = dict(batch_size=2, dataset=dict(sources=[fake]))\n"
+        "tracking_test = dict(reader=dict(fake, _delete_=True))\n"
+        "train_cfg = dict(max_iters=2)\n"
+        "default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))\n")
+    work_dir = str(tmp_path / 'work')
+    assert _tool('train').main([str(config), '--work-dir', work_dir]) == 0
+    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+    assert _tool('test').main([str(config), work_dir, '--work-dir', work_dir]) == 0
+    assert 'AO' in capsys.readouterr().out
+    name = next(iter(truth))
+    assert osp.isfile(osp.join(work_dir, 'results', name, f'{name}_001.txt'))
