@@ -191,3 +191,8 @@ def test_onnx_graphs_match_eager(tmp_path):
     outputs = search_session.run(None, {'search': search.numpy(), 'template_feat': onnx_feat})
     for ours, eager in zip(outputs, (score.sigmoid(), offset, size)):
         np.testing.assert_allclose(ours, eager.numpy(), atol=1e-4, rtol=0)
+
+
+def test_sizes_that_do_not_split_the_joint_map_are_refused():
+    with pytest.raises(ValueError, match='multiples of the backbone stride'):
+        _build(CPU_CONFIG, template_size=72, search_size=120)

@@ -88,9 +88,6 @@ class OneStreamTracker(BaseModel):
         search = self.stages_before_last(torch.zeros(1, 3, self.search_size, self.search_size))
         search_out, template_out = self.mixed_last_stage(search, template)
         self.backbone.train(was_training)
-        if search.shape[-2] % template.shape[-2] and template.shape[-2] % search.shape[-2]:
-            raise ValueError('search and template grids do not tile: choose sizes whose ratio '
-                             'is an integer')
         return search_out.shape[1], tuple(template_out.shape[-2:]), tuple(search_out.shape[-2:])
 
     # ---- the two inference branches ----------------------------------------------------
@@ -113,6 +110,10 @@ class OneStreamTracker(BaseModel):
                          template: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         joint = self.backbone.stages[-1](join_search_template(search, template))
         rows = search.shape[-2] + template.shape[-2]
+        if joint.shape[-2] * search.shape[-2] % rows:
+            raise ValueError(f'the last stage maps {rows} joint rows to {joint.shape[-2]}, which '
+                             'does not split into search and template rows: choose template '
+                             'and search sizes that are multiples of the backbone stride')
         search_rows = joint.shape[-2] * search.shape[-2] // rows
         template_cols = joint.shape[-1] * template.shape[-1] // search.shape[-1]
         return joint[..., :search_rows, :], joint[..., search_rows:, :template_cols]
