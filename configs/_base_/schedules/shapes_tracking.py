@@ -4,7 +4,7 @@
 # warm-up.
 _base_ = ['./tracking_adamw_300e.py']
 
-max_iters = 3600
+max_iters = 1500
 optim_wrapper = dict(optimizer=dict(lr=1e-3),
                      paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
 param_scheduler = [
@@ -14,5 +14,5 @@ param_scheduler = [
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=10 ** 9)
 default_hooks = dict(logger=dict(interval=50),
-                     checkpoint=dict(by_epoch=False, interval=1200, max_keep_ckpts=2))
+                     checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)
