@@ -1,4 +1,5 @@
-"""Evaluate a checkpoint of any mmlow config (COCO mAP, ADE20K mIoU, retrieval recall)."""
+"""Evaluate a checkpoint of any mmlow config (COCO mAP, ADE20K mIoU, retrieval recall,
+tracking AO / success)."""
 import argparse
 import numbers
 import sys
@@ -11,13 +12,15 @@ import mmengine  # noqa: E402
 import mmlow  # noqa: E402,F401
 from mmlow.apis import add_common_args, run_cli, run_testing  # noqa: E402
 from mmlow.apis.testing import prepare_test_config  # noqa: E402
+from mmlow.apis.tracking import evaluate_tracking_checkpoint  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (evaluate) a checkpoint')
     add_common_args(parser)
     parser.add_argument('checkpoint', help='checkpoint file, or a work dir to use its latest')
-    parser.add_argument('--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument('--out', help='dump the raw predictions to this pickle file '
+                        '(tracking: the folder for the per-sequence result files)')
     parser.add_argument('--show-dir', help='write images with the predictions drawn here')
     parser.add_argument('--metrics-out', help='also write the metrics to this JSON file')
     return parser.parse_args(argv)
@@ -25,10 +28,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-
     def test():
-        metrics = run_testing(prepare_test_config(args), strict=args.strict,
-                              config_path=args.config)
+        cfg = prepare_test_config(args)
+        if cfg.get('tracking_test'):
+            print(evaluate_tracking_checkpoint(cfg, args.out, args.metrics_out))
+            return 0
+        metrics = run_testing(cfg, strict=args.strict, config_path=args.config)
         if args.metrics_out:
             # mmengine's file backend writes atomically once mmlow is imported
             # numbers.Real: numpy scalars too (mmseg reports float32)

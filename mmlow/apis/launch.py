@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 
 from mmlow.errors import ConfigError, DataMissingError
 
-SCOPES = ('mmdet', 'mmseg', 'mmpretrain')
+SCOPES = ('mmdet', 'mmseg', 'mmpretrain', 'mmengine')  # mmengine: tracking
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -144,6 +144,20 @@ def _is_self_generating(scope: str, type_name) -> bool:
     return bool(getattr(cls, 'self_generating', False))
 
 
+def _check_own_sources(scope: str, dataset: dict) -> bool:
+    """Datasets made of readers (tracking) check their sources themselves; they raise a
+    FileNotFoundError naming what is missing."""
+    type_name = dataset.get('type')
+    if isinstance(type_name, str):
+        with DATASETS.switch_scope_and_registry(scope) as registry:
+            type_name = registry.get(type_name)
+    check = getattr(type_name, 'check_sources', None)
+    if check is None:
+        return False
+    check(dataset)
+    return True
+
+
 def _shapes_alternative(config_path: Optional[str]) -> str:
     """The shapes config closest to ``config_path``: its own swap if there is one, else the
     same task's LowFormer-B1 one."""
@@ -192,6 +206,8 @@ def check_data(cfg: Config, splits=('train', 'val', 'test'),
             continue
         to_generate, ann_files = [], []
         for dataset in _datasets(loader['dataset']):
+            if _check_own_sources(scope, dataset):
+                continue
             if _is_self_generating(scope, dataset.get('type')) and \
                     not osp.exists(dataset.get('data_root') or ''):
                 to_generate.append(osp.abspath(dataset.get('data_root') or ''))

@@ -30,7 +30,7 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     dir for its latest), drawing predictions into ``args.show_dir`` and dumping them to
     ``args.out`` when given."""
     cfg = prepare_config(args)
-    if args.out:
+    if args.out and not cfg.get('tracking_test'):  # tracking writes its result files there
         add_dump_results(cfg, args.out)
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     if args.show_dir:

@@ -15,6 +15,7 @@ from .loading import DEFAULT_SHAPES, image_batches, model_from_config
 from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
 from .timing import time_interleaved
+from .tracking import build_tracker_steps
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
                 '| p90 ms/img | FPS | forward ms/img | NMS in/img | boxes/img |\n'
@@ -43,6 +44,13 @@ class Candidate:
         self.backend = backend
         self.batch = batch
         self.mode = 'backbone' if backbone_only else 'end2end'
+        if hasattr(model, 'search_forward'):
+            # a tracker: the per-frame step, its template's features computed once and cached
+            self.mode = 'tracking'
+            _, _, step, search = build_tracker_steps(model, backend, precision)
+            self.precision, self.input_shape = step.precision, list(search.shape)
+            self.run = lambda: step(search)
+            return
         self.shape = tuple(shape or DEFAULT_SHAPES[scope])
         self.counter = PostprocessCounter()
         self.counts = ([], [])

@@ -24,7 +24,7 @@ import os
 import os.path as osp
 import shutil
 import uuid
-from typing import Dict, List, Tuple, Union
+from typing import Callable, Dict, List, Tuple, Union
 
 import cv2
 import numpy as np
@@ -118,27 +118,22 @@ def _background(rng: np.random.Generator, height: int,
             colour_b * field[..., None]).astype(np.float32)
 
 
-def _shape_mask(rng: np.random.Generator, label: int, height: int,
-                width: int, size_range: Tuple[float, float]) -> np.ndarray:
-    """Mask of one shape of class ``label`` with random size, pose and
-    position, lying fully inside the image."""
-    size = rng.uniform(*size_range) * min(height, width)
-    name = CLASSES[label]
+def shape_outline(name: str, size: float, angle: float) -> Tuple[float, np.ndarray]:
+    """(radius, vertex offsets from the centre) of a shape of class ``name`` and side (or
+    diameter) ``size``; a circle's offsets are its bounding-box corners."""
     if name == 'circle':
         radius = size / 2.0
-        offsets = np.array([[-radius, -radius], [radius, radius]])
-    else:
-        num_vertices = 4 if name == 'square' else 3
-        # Circumradius of a regular polygon with side ``size``.
-        radius = size / (2.0 * np.sin(np.pi / num_vertices))
-        angles = (rng.uniform(0.0, 2.0 * np.pi) +
-                  2.0 * np.pi * np.arange(num_vertices) / num_vertices)
-        offsets = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        return radius, np.array([[-radius, -radius], [radius, radius]])
+    num_vertices = 4 if name == 'square' else 3
+    # Circumradius of a regular polygon with side ``size``.
+    radius = size / (2.0 * np.sin(np.pi / num_vertices))
+    angles = angle + 2.0 * np.pi * np.arange(num_vertices) / num_vertices
+    return radius, radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
-    low = -offsets.min(axis=0)
-    high = np.array([width - 1.0, height - 1.0]) - offsets.max(axis=0)
-    centre = rng.uniform(low, high)
 
+def rasterise_shape(name: str, centre: np.ndarray, radius: float, offsets: np.ndarray,
+                    height: int, width: int) -> np.ndarray:
+    """Boolean mask of a shape placed at ``centre`` (sub-pixel precise)."""
     scale = 1 << DRAW_SHIFT
     mask = np.zeros((height, width), dtype=np.uint8)
     if name == 'circle':
@@ -150,6 +145,20 @@ def _shape_mask(rng: np.random.Generator, label: int, height: int,
         cv2.fillPoly(mask, [vertices], 1, lineType=cv2.LINE_8,
                      shift=DRAW_SHIFT)
     return mask.astype(bool)
+
+
+def _shape_mask(rng: np.random.Generator, label: int, height: int,
+                width: int, size_range: Tuple[float, float]) -> np.ndarray:
+    """Mask of one shape of class ``label`` with random size, pose and
+    position, lying fully inside the image."""
+    size = rng.uniform(*size_range) * min(height, width)
+    name = CLASSES[label]
+    angle = 0.0 if name == 'circle' else rng.uniform(0.0, 2.0 * np.pi)
+    radius, offsets = shape_outline(name, size, angle)
+    low = -offsets.min(axis=0)
+    high = np.array([width - 1.0, height - 1.0]) - offsets.max(axis=0)
+    centre = rng.uniform(low, high)
+    return rasterise_shape(name, centre, radius, offsets, height, width)
 
 
 def _is_connected(mask: np.ndarray) -> bool:
@@ -293,6 +302,28 @@ def _write_split(out_dir: str, split: str, split_code: int, params: Dict,
         json.dump(coco, f)
 
 
+def write_atomically(root: str, params: Dict, write: Callable[[str], None]) -> None:
+    """Run ``write`` on a temporary sibling folder, add ``meta.json`` with ``params`` and
+    rename the folder to ``root``, so ``root`` is never seen half-written. If another process
+    created ``root`` meanwhile, its copy is kept and ours discarded."""
+    os.makedirs(osp.dirname(root), exist_ok=True)
+    tmp_dir = f'{root}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
+    os.makedirs(tmp_dir)
+    try:
+        write(tmp_dir)
+        with open(osp.join(tmp_dir, 'meta.json'), 'w') as f:
+            json.dump(params, f, indent=2)
+        try:
+            os.rename(tmp_dir, root)
+        except OSError as e:
+            # Lost a race against another process generating the same root.
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    finally:
+        if osp.exists(tmp_dir):
+            shutil.rmtree(tmp_dir)
+
+
 def generate_shapes(root: PathLike,
                     num_train: int = 800,
                     num_val: int = 100,
@@ -325,37 +356,26 @@ def generate_shapes(root: PathLike,
             f'{root} already exists; delete it to regenerate the dataset.')
     params = _params(num_train, num_val, img_size, seed, size_range)
 
-    os.makedirs(osp.dirname(root), exist_ok=True)
-    tmp_dir = f'{root}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    os.makedirs(osp.join(tmp_dir, 'annotations'))
-    try:
+    def write(tmp_dir: str) -> None:
+        os.makedirs(osp.join(tmp_dir, 'annotations'))
         with tqdm(total=num_train + num_val, desc='Generating shapes',
                   unit='img', disable=not progress) as progress_bar:
             for split_code, split in enumerate(SPLITS):
                 _write_split(tmp_dir, split, split_code, params,
                              progress_bar)
-        with open(osp.join(tmp_dir, 'meta.json'), 'w') as f:
-            json.dump(params, f, indent=2)
-        try:
-            os.rename(tmp_dir, root)
-        except OSError as e:
-            # Lost a race against another process generating the same root.
-            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-    finally:
-        if osp.exists(tmp_dir):
-            shutil.rmtree(tmp_dir)
+
+    write_atomically(root, params, write)
     return root
 
 
-def _check_params(root: str, params: Dict) -> None:
+def check_params(root: str, params: Dict) -> None:
     """Raise if ``root`` does not hold a complete dataset made with
     ``params``."""
     meta_file = osp.join(root, 'meta.json')
     if not osp.isfile(meta_file):
         raise RuntimeError(
             f'{root} exists but has no meta.json, so it is not a complete '
-            'shapes dataset. Delete the folder to let it be regenerated.')
+            'generated dataset. Delete the folder to let it be regenerated.')
     with open(meta_file) as f:
         found = json.load(f)
     if found != params:
@@ -364,7 +384,7 @@ def _check_params(root: str, params: Dict) -> None:
             for key, value in params.items() if found.get(key) != value
         }
         raise RuntimeError(
-            f'The shapes dataset in {root} was generated with different '
+            f'The dataset in {root} was generated with different '
             f'parameters (key: (found, requested)): {diff}. Delete the '
             'folder to let it be regenerated, or request the same '
             'parameters.')
@@ -400,5 +420,5 @@ def ensure_shapes(root: PathLike, progress: bool = True, **params) -> str:
         except FileExistsError:
             pass  # Another process created it meanwhile; checked below.
     # Also verifies a copy written by a process that won the race.
-    _check_params(root, expected)
+    check_params(root, expected)
     return root

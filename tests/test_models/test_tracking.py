@@ -1,0 +1,198 @@
+"""One-stream tracker: crop geometry, presets of every family, mixed attention, losses, a few
+training iterations, the frame loop and the two-graph ONNX export."""
+import glob
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmlow.models.tracking import (CropTracker, NCCTracker, OneStreamTracker, StaticTracker,
+                                   clip_box, crop, crop_transform, decode_boxes, hann_window)
+from mmlow.models.tracking.losses import gaussian_centre_map, gaussian_focal_loss
+from mmlow.registry import MODELS
+from tests.conftest import randomize_
+
+CPU_CONFIG = 'configs/tracking/lowformer-track_cpu_synthetic.py'
+PRESETS = sorted(glob.glob('configs/tracking/*.py'))
+
+
+@pytest.mark.parametrize('box, factor, size', [([10.5, 20.25, 30, 12], 4.0, 128),
+                                                ([-5, 3, 8, 40], 2.0, 64),
+                                                ([100, 90, 1.5, 2.5], 4.0, 224)])
+def test_crop_geometry_round_trip(box, factor, size):
+    transform = crop_transform(box, factor, size)
+    np.testing.assert_allclose(transform.box_from_crop(transform.box_to_crop(box)), box,
+                               atol=1e-9)
+    x, y, w, h = transform.box_to_crop(box)
+    side = factor * np.sqrt(box[2] * box[3])
+    # the box is centred in the crop and scaled by size / side
+    assert x + w / 2 == pytest.approx(size / 2) and y + h / 2 == pytest.approx(size / 2)
+    assert w == pytest.approx(box[2] * size / side)
+
+
+def test_crop_pixels_land_where_the_transform_says():
+    image = np.zeros((100, 120, 3), np.uint8)
+    image[40:60, 30:50] = 255        # the 20x20 block [30, 50) x [40, 60)
+    transform = crop_transform([35, 45, 10, 10], 4.0, 80)     # 2 crop px per frame px
+    patch = crop(image, transform)
+    x, y, w, h = transform.box_to_crop([30, 40, 20, 20])
+    ys, xs = np.nonzero(patch[..., 0] > 127)
+    assert xs.min() == pytest.approx(x, abs=1) and xs.max() + 1 == pytest.approx(x + w, abs=1)
+    assert ys.min() == pytest.approx(y, abs=1) and ys.max() + 1 == pytest.approx(y + h, abs=1)
+
+
+def test_clip_box_keeps_boxes_inside():
+    np.testing.assert_allclose(clip_box([-10, 5, 30, 200], 100, 80), [0, 5, 20, 75])
+    np.testing.assert_allclose(clip_box([150, 90, 10, 10], 100, 80, min_size=2),
+                               [98, 78, 2, 2])
+
+
+def _build(config, **overrides):
+    cfg = Config.fromfile(config)
+    cfg.model.update(overrides)
+    return MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('config', PRESETS)
+def test_every_preset_builds_and_runs(config):
+    model = _build(config).eval()
+    assert isinstance(model, OneStreamTracker)
+    ratio = model.template_size // 16
+    # the reference layout: a 7x7 (CPU preset 4x4) template grid at stride 16
+    assert model.neck.num_template_tokens == ratio * ratio
+    with torch.no_grad():
+        score, offset, size = model(dict(
+            template=torch.zeros(1, 3, model.template_size, model.template_size),
+            search=torch.zeros(1, 3, model.search_size, model.search_size)))
+    grid = model.search_size // 16
+    assert score.shape == (1, 1, grid, grid) and offset.shape == size.shape == (1, 2, grid, grid)
+
+
+def test_reference_preset_is_the_papers_layout():
+    model = _build('configs/tracking/lowformer-track_b15_got10k-lasot-coco.py')
+    assert len(model.backbone.stages) == 3            # last stage removed
+    assert model.backbone.stages[-1][-1].attn.proj_up.out_channels == 160
+    assert (model.template_size, model.search_size) == (112, 224)
+    assert model.neck.num_template_tokens == 49
+    assert len(model.head.box_blocks) == 4 and len(model.head.score_blocks) == 2
+
+
+def test_last_stage_mixes_template_into_search_tokens():
+    """Changing only the template changes the search features after the joint stage, and the
+    stages before it see the search crop alone."""
+    torch.manual_seed(0)
+    model = _build(CPU_CONFIG).eval()
+    search = torch.rand(1, 3, 128, 128) * 255
+    template_a, template_b = torch.rand(2, 1, 3, 64, 64) * 255
+    with torch.no_grad():
+        before = model.stages_before_last(search)
+        out_a, _ = model.mixed_last_stage(before, model.template_features(template_a))
+        out_b, _ = model.mixed_last_stage(before, model.template_features(template_b))
+    assert (out_a - out_b).abs().max() > 0.05 * out_a.abs().mean()
+
+
+def test_last_stage_out_of_range_is_refused():
+    with pytest.raises(ValueError, match='last_stage=4'):
+        _build(CPU_CONFIG, last_stage=4)
+
+
+def test_focal_target_and_decoding():
+    boxes = torch.tensor([[0.30, 0.70, 0.25, 0.20]])
+    heat = gaussian_centre_map(boxes, 8, 8)
+    assert heat[0, 0, 5, 2] == 1 and (heat == 1).sum() == 1      # cell (row 5, col 2)
+    # a score map that peaks at the right cell with the right offset/size decodes exactly
+    score = torch.full((1, 1, 8, 8), -5.0)
+    score[0, 0, 5, 2] = 5.0
+    offset = torch.zeros(1, 2, 8, 8)
+    offset[0, :, 5, 2] = torch.tensor([0.30 * 8 - 2, 0.70 * 8 - 5])
+    size = torch.zeros(1, 2, 8, 8)
+    size[0, :, 5, 2] = torch.tensor([0.25, 0.20])
+    torch.testing.assert_close(decode_boxes(score, offset, size), boxes)
+    assert gaussian_focal_loss(score * 3, heat) < gaussian_focal_loss(-score, heat)
+
+
+def test_a_few_training_iterations_reduce_the_loss():
+    torch.manual_seed(0)
+    model = _build(CPU_CONFIG)
+    model.train()
+    generator = torch.Generator().manual_seed(0)
+    template = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8, generator=generator)
+    search = torch.randint(0, 255, (2, 3, 128, 128), dtype=torch.uint8, generator=generator)
+    boxes = torch.tensor([[0.5, 0.5, 0.25, 0.25], [0.3, 0.6, 0.2, 0.3]])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(4):
+        parts = model(dict(template=template, search=search), dict(search_box=boxes),
+                      mode='loss')
+        loss = sum(v for k, v in parts.items() if k.startswith('loss'))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert set(parts) == {'loss_focal', 'loss_giou', 'loss_l1', 'iou'}
+    assert losses[-1] < losses[0]
+
+
+def test_crop_tracker_follows_boxes_back_to_the_frame():
+    """With a network that always points at the crop's centre cell with the previous size,
+    the tracker must return the previous box (geometry and decoding agree)."""
+    def template_fn(patch):
+        return None
+
+    def search_fn(patch, feat):
+        grid = 8
+        score = np.zeros((1, 1, grid, grid))
+        score[0, 0, 4, 4] = 1
+        offset = np.zeros((1, 2, grid, grid))       # centre at cell 4 + 0 -> 0.5 of the crop
+        size = np.full((1, 2, grid, grid), 0.25)    # search factor 4: the box is 1/4 of it
+        return score, offset, size
+
+    tracker = CropTracker(template_fn, search_fn, 64, 128, 2.0, 4.0)
+    frame = np.zeros((200, 300, 3), np.uint8)
+    tracker.init(frame, [100, 50, 40, 40])
+    np.testing.assert_allclose(tracker.track(frame), [100, 50, 40, 40], atol=1e-9)
+    tracker.box = np.array([290, 190, 40, 40])
+    assert (tracker.track(frame)[:2] + tracker.box[2:] <= [300, 200]).all()   # clipped
+
+
+def test_hann_window_prefers_the_centre():
+    window = hann_window(8, 8)
+    assert window.argmax() in (27, 28, 35, 36) and window.min() > 0
+
+
+def test_baselines():
+    frame = np.zeros((100, 100, 3), np.uint8)
+    frame[20:30, 20:30] = (0, 255, 0)
+    static = StaticTracker()
+    static.init(frame, [18, 18, 14, 14])
+    moved = np.zeros_like(frame)
+    moved[24:34, 27:37] = (0, 255, 0)
+    np.testing.assert_allclose(static.track(moved), [18, 18, 14, 14])
+    ncc = NCCTracker()
+    ncc.init(frame, [18, 18, 14, 14])      # the block with a dark border
+    np.testing.assert_allclose(ncc.track(moved), [25, 22, 14, 14])
+
+
+def test_onnx_graphs_match_eager(tmp_path):
+    ort = pytest.importorskip('onnxruntime')
+    from mmlow.apis.tracking import export_tracker_onnx
+    model = randomize_(_build(CPU_CONFIG)).eval()
+    template_path, search_path = export_tracker_onnx(model, str(tmp_path))
+    template = (torch.rand(1, 3, 64, 64) * 255).round()
+    search = (torch.rand(1, 3, 128, 128) * 255).round()
+    with torch.no_grad():
+        feat = model.template_features(template)
+        score, offset, size = model.search_forward(search, feat)
+    template_session = ort.InferenceSession(template_path, providers=['CPUExecutionProvider'])
+    search_session = ort.InferenceSession(search_path, providers=['CPUExecutionProvider'])
+    onnx_feat = template_session.run(None, {'template': template.numpy()})[0]
+    np.testing.assert_allclose(onnx_feat, feat.numpy(), atol=1e-4, rtol=0)
+    outputs = search_session.run(None, {'search': search.numpy(), 'template_feat': onnx_feat})
+    for ours, eager in zip(outputs, (score.sigmoid(), offset, size)):
+        np.testing.assert_allclose(ours, eager.numpy(), atol=1e-4, rtol=0)
+
+
+def test_sizes_that_do_not_split_the_joint_map_are_refused():
+    with pytest.raises(ValueError, match='multiples of the backbone stride'):
+        _build(CPU_CONFIG, template_size=72, search_size=120)

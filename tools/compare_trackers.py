@@ -1,0 +1,35 @@
+"""One command for the synthetic-tracking result: the trained tracker (eager and ONNX Runtime)
+against a never-moving box and NCC template matching on the config's held-out sequences, and
+the network's per-frame speed on each CPU backend."""
+import argparse
+import os.path as osp
+import sys
+import warnings
+
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+import mmlow  # noqa: E402,F401
+from mmlow.apis import load_config, resolve_checkpoint  # noqa: E402
+from mmlow.apis.tracking import CPU_BACKENDS, compare_on_synthetic  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', help='checkpoint file, or a work dir to use its latest')
+    parser.add_argument('--work-dir', help='results and ONNX graphs go here (default: '
+                        'work_dirs/<config>/compare)')
+    parser.add_argument('--backends', nargs='+', default=list(CPU_BACKENDS),
+                        help='backends for the network-speed table (default: %(default)s)')
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)
+    work_dir = args.work_dir or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0], 'compare')
+    _, table = compare_on_synthetic(cfg, resolve_checkpoint(args.checkpoint), work_dir,
+                                    args.backends)
+    print(table)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
