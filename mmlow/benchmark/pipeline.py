@@ -44,6 +44,9 @@ class Candidate:
         self.backend = backend
         self.batch = batch
         self.mode = 'backbone' if backbone_only else 'end2end'
+        self.counter = PostprocessCounter()
+        self.counts = ([], [])
+        self.forward_ms: List[float] = []
         if hasattr(model, 'search_forward'):
             # a tracker: the per-frame step, its template's features computed once and cached
             self.mode = 'tracking'
@@ -52,9 +55,6 @@ class Candidate:
             self.run = lambda: step(search)
             return
         self.shape = tuple(shape or DEFAULT_SHAPES[scope])
-        self.counter = PostprocessCounter()
-        self.counts = ([], [])
-        self.forward_ms: List[float] = []
         if backbone_only:
             inputs = torch.randn(batch, 3, *self.shape)
             forward = build_backend(backend, model.backbone, inputs, precision)

@@ -1,5 +1,6 @@
 """Stop before a forward that cannot fit in memory, instead of swapping for minutes and being
 killed by the kernel (a 4000x4000 image through EfficientFormer-L1 needs over 20 GiB)."""
+import torch
 from mmengine.hooks import Hook
 
 from mmlow.analysis.memory import check_forward_fits
@@ -11,7 +12,8 @@ class MemoryGuardHook(Hook):
     """Before each iteration whose batch is larger than any checked so far, bound the memory
     of the backbone's forward from below (mmlow.analysis.memory, on the meta device) and raise
     a MemoryLimitError, naming input size and need, when that alone exceeds what is free.
-    Models without a ``backbone`` are not checked."""
+    Models without a ``backbone``, and batches that are not images (tracking pairs), are not
+    checked."""
     priority = 'VERY_HIGH'
 
     def __init__(self):
@@ -20,8 +22,9 @@ class MemoryGuardHook(Hook):
     def _check(self, runner, data_batch) -> None:
         model = getattr(runner.model, 'module', runner.model)
         backbone = getattr(model, 'backbone', None)
-        inputs = (data_batch or {}).get('inputs') if isinstance(data_batch, dict) else None
-        if backbone is None or not inputs:
+        inputs = data_batch.get('inputs') if isinstance(data_batch, dict) else None
+        if backbone is None or not isinstance(inputs, (list, tuple, torch.Tensor)) or \
+                len(inputs) == 0 or not all(torch.is_tensor(image) for image in inputs):
             return
         height = max(image.shape[-2] for image in inputs)
         width = max(image.shape[-1] for image in inputs)
