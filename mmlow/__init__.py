@@ -3,6 +3,6 @@ from . import compat
 
 compat.apply()
 
-from . import converters, datasets, engine, models  # noqa: E402,F401  (registers everything)
+from . import converters, datasets, engine, evaluation, models  # noqa: E402,F401  (registers everything)
 
 __version__ = '0.1.0'
