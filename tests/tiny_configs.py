@@ -66,3 +66,21 @@ def untrained_checkpoint(config_path: str, path, **backbone) -> str:
     torch.save({'meta': {'epoch': 1, 'iter': 1, 'seed': 0}, 'state_dict': model.state_dict()},
                path)
     return str(path)
+
+
+def tiny_retrieval_cfg(config_path: str, data_root: str, work_dir: str, *,
+                       identities: Tuple[int, int] = (4, 3), views: int = 3,
+                       image_size: int = 32, batch_size: int = 4) -> Config:
+    """A shapes retrieval config on a generated split of a few small identities; one epoch,
+    then one validation."""
+    cfg = Config.fromfile(config_path)
+    cfg.work_dir = work_dir
+    generator = dict(num_train_identities=identities[0], num_test_identities=identities[1],
+                     views=views, img_size=(image_size, image_size))
+    for loader in [cfg[key] for key in DATALOADERS] + [cfg.model.prototype]:
+        loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+        loader.dataset.update(data_root=data_root, generator=copy.deepcopy(generator))
+    cfg.model.head.num_classes = identities[0]
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.default_hooks.logger.interval = 1
+    return cfg

@@ -15,7 +15,7 @@ itself not counted when the query set is the gallery):
 Queries whose label no gallery item shares (R = 0) are left out of every mean, as
 pytorch-metric-learning does. Figures are fractions in [0, 1].
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,10 +27,18 @@ from .search import cosine_topk
 RECALL_KS = (1, 2, 4, 8)
 
 
-def count_relevant(query_labels: torch.Tensor, gallery_labels: torch.Tensor,
-                   gallery_is_query: bool) -> torch.Tensor:
-    """R per query: gallery items with the query's label, itself excluded when it is there."""
-    values, counts = torch.unique(gallery_labels, return_counts=True)
+def label_histogram(labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(sorted distinct labels, how often each occurs)."""
+    return torch.unique(labels, return_counts=True)
+
+
+def count_relevant(query_labels: torch.Tensor, gallery_labels: Optional[torch.Tensor],
+                   gallery_is_query: bool,
+                   histogram: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+                   ) -> torch.Tensor:
+    """R per query: gallery items with the query's label, itself excluded when it is there.
+    ``histogram``: the gallery's :func:`label_histogram`, when already known."""
+    values, counts = histogram if histogram is not None else label_histogram(gallery_labels)
     position = torch.searchsorted(values, query_labels).clamp(max=len(values) - 1)
     found = values[position] == query_labels
     relevant = torch.where(found, counts[position], torch.zeros_like(counts[position]))

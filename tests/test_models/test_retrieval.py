@@ -1,0 +1,111 @@
+"""The retrieval model: embedding neck, Proxy-Anchor head (against pytorch-metric-learning),
+a gallery that is never stale, self-exclusion, and a few training iterations per head."""
+import copy
+
+import pytest
+import torch
+from mmengine.registry import MODELS
+from mmengine.runner import Runner
+from pytorch_metric_learning.losses import ProxyAnchorLoss
+
+from mmlow.models.retrieval import EmbeddingNeck, ProxyAnchorHead
+from tests.tiny_configs import tiny_retrieval_cfg
+
+SHAPES_CONFIG = 'configs/retrieval/lowformer_b1_shapes.py'
+
+
+def test_embedding_neck_gives_unit_vectors():
+    neck = EmbeddingNeck(8, 5)
+    (embedding, ) = neck((torch.randn(4, 8), ))
+    assert embedding.shape == (4, 5)
+    torch.testing.assert_close(embedding.norm(dim=1), torch.ones(4))
+    with pytest.raises(ValueError, match='GlobalAveragePooling'):
+        neck((torch.randn(4, 8, 2, 2), ))
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_proxy_anchor_loss_matches_pytorch_metric_learning(seed):
+    torch.manual_seed(seed)
+    head = ProxyAnchorHead(num_classes=7, in_channels=6, margin=0.1, alpha=32.)
+    reference = ProxyAnchorLoss(num_classes=7, embedding_size=6, margin=0.1, alpha=32)
+    reference.proxies.data.copy_(head.proxies.data)
+    embeddings = torch.randn(20, 6)
+    labels = torch.randint(0, 5, (20, ))  # proxies 5, 6 have no positive in the batch
+    ours = head.proxy_anchor_loss(head((embeddings, )), labels)
+    torch.testing.assert_close(ours, reference(embeddings, labels), rtol=1e-6, atol=1e-6)
+
+
+def test_proxy_anchor_rejects_out_of_range_labels():
+    head = ProxyAnchorHead(num_classes=3, in_channels=4)
+    with pytest.raises(ValueError, match=r'\[0, 3\)'):
+        head.proxy_anchor_loss(torch.zeros(2, 3), torch.tensor([0, 3]))
+
+
+@pytest.fixture(scope='module')
+def shapes_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('shapes_retrieval') / 'data')
+
+
+def build_runner(shapes_root, work_dir, head=None):
+    cfg = tiny_retrieval_cfg(SHAPES_CONFIG, shapes_root, str(work_dir))
+    if head is not None:
+        cfg.model.head = head
+    return Runner.from_cfg(cfg)
+
+
+def gallery_from_scratch(model):
+    """What the gallery embeddings are with the model's current weights."""
+    fresh = copy.deepcopy(model)
+    fresh.prototype_inited = False
+    fresh._gallery_loader = model._gallery_loader
+    fresh.prepare_prototype()
+    return fresh.prototype_vecs
+
+
+@pytest.mark.parametrize('head', [
+    None,  # the config's ArcFace
+    dict(type='mmpretrain.ArcFaceClsHead', num_classes=4, in_channels=128, num_subcenters=3,
+         scale=30., margins=0.3),
+    dict(type='ProxyAnchorHead', num_classes=4, in_channels=128),
+])
+def test_training_and_gallery_refresh(shapes_root, tmp_path, head):
+    runner = build_runner(shapes_root, tmp_path, head)
+    runner.train()
+    model = runner.model
+    assert model.gallery_refreshes == 1
+    first = model.prototype_vecs.clone()
+    torch.testing.assert_close(first, gallery_from_scratch(model))
+    metrics = runner.val_loop.run()
+    assert model.gallery_refreshes == 1  # nothing trained since: the gallery is current
+    assert 0 <= metrics['retrieval/Recall@1'] <= 1
+
+    # a training step changes the weights: the next evaluation must re-embed the gallery
+    batch = next(iter(runner.train_dataloader))
+    model.train()
+    model.train_step(batch, runner.optim_wrapper)
+    runner.val_loop.run()
+    assert model.gallery_refreshes == 2
+    assert not torch.allclose(model.prototype_vecs, first)
+    torch.testing.assert_close(model.prototype_vecs, gallery_from_scratch(model))
+
+
+def test_predict_excludes_each_query_from_its_own_results(shapes_root, tmp_path):
+    runner = build_runner(shapes_root, tmp_path)
+    model = runner.model.eval()
+    batch = model.data_preprocessor(next(iter(runner.test_dataloader)), False)
+    samples = model.predict(batch['inputs'], batch['data_samples'])
+    views = 3
+    for sample in samples:
+        assert sample.sample_idx not in sample.neighbour_indices.tolist()
+        # mAP@10 asks for 10 neighbours; a 9-image gallery has 8 besides the query itself
+        assert len(model.prototype_vecs) == 9 and len(sample.neighbour_indices) == 8
+        assert int(sample.num_relevant) == views - 1
+    # the query embedding equals a fresh forward of the query image
+    fresh = model.embed(batch['inputs'])
+    torch.testing.assert_close(model.prototype_vecs[[s.sample_idx for s in samples]], fresh,
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_gallery_must_be_a_dataloader():
+    with pytest.raises(TypeError, match='dataloader'):
+        MODELS.build(dict(type='EmbeddingRetriever', image_encoder=[], prototype='gallery.pth'))
