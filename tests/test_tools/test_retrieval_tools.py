@@ -1,0 +1,89 @@
+"""tools/test.py, tools/retrieve.py and tools/analysis/retrieval_baselines.py on a tiny
+shapes retrieval run."""
+import json
+import os.path as osp
+import shutil
+
+import cv2
+import pytest
+from mmengine.runner import Runner
+
+from tests.conftest import REPO_ROOT
+from tests.tiny_configs import tiny_retrieval_cfg
+from tools.analysis.retrieval_baselines import main as baselines_main
+from tools.retrieve import main as retrieve_main
+from tools.test import main as evaluate_main
+
+CONFIG = 'configs/retrieval/lowformer_b1_shapes.py'
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp('retrieval_tools')
+    cfg = tiny_retrieval_cfg(osp.join(REPO_ROOT, CONFIG), str(root / 'data'),
+                             str(root / 'work'))
+    config = str(root / 'tiny_retrieval.py')
+    cfg.dump(config)
+    Runner.from_cfg(cfg).train()
+    return config, str(root / 'work'), str(root / 'data')
+
+
+def test_test_tool_prints_the_metrics(trained, capsys, tmp_path):
+    config, work_dir, _ = trained
+    out = tmp_path / 'metrics.json'
+    assert evaluate_main([config, work_dir, '--work-dir', str(tmp_path / 't'),
+                      '--metrics-out', str(out)]) == 0
+    metrics = json.loads(out.read_text())
+    for name in ('Recall@1', 'Recall@2', 'Recall@4', 'Recall@8', 'MAP@R', 'R-Precision',
+                 'mAP@10'):
+        assert 0 <= metrics[f'retrieval/{name}'] <= 1
+
+
+def test_retrieve_draws_queries_beside_their_neighbours(trained, tmp_path):
+    config, work_dir, data = trained
+    queries = [osp.join(data, 'images', f'{identity:04d}_00.png') for identity in (4, 5)]
+    out, answer = tmp_path / 'grid.png', tmp_path / 'grid.json'
+    assert retrieve_main([config, work_dir, '--query', *queries, '--topk', '3', '--out',
+                          str(out), '--json', str(answer)]) == 0
+    results = json.loads(answer.read_text())['results']
+    for query, result in zip(queries, results):
+        assert result['label'] == int(osp.basename(query)[:4])  # a gallery image: label known
+        paths = [n['path'] for n in result['neighbours']]
+        assert len(paths) == 3 and osp.abspath(query) not in paths
+        scores = [n['score'] for n in result['neighbours']]
+        assert scores == sorted(scores, reverse=True)
+    grid = cv2.imread(str(out))
+    assert grid is not None
+    tile = 128 + 22 + 8  # tile, caption, padding
+    assert grid.shape[:2] == (2 * tile, 4 * (128 + 8))
+
+    # a folder of unlabelled gallery images: no right / wrong marks
+    folder = tmp_path / 'gallery'
+    folder.mkdir()
+    for identity in (3, 4, 6):
+        shutil.copy(osp.join(data, 'images', f'{identity:04d}_01.png'), folder)
+    assert retrieve_main([config, work_dir, '--query', queries[0], '--gallery', str(folder),
+                          '--topk', '5', '--out', str(out), '--json', str(answer)]) == 0
+    (result, ) = json.loads(answer.read_text())['results']
+    assert result['label'] is None and len(result['neighbours']) == 3
+    assert all(n['label'] is None for n in result['neighbours'])
+
+
+def test_retrieve_reports_missing_query(trained, tmp_path, capsys):
+    config, work_dir, _ = trained
+    assert retrieve_main([config, work_dir, '--query', str(tmp_path / 'no.png'), '--out',
+                          str(tmp_path / 'g.png')]) == 2
+    assert 'no.png' in capsys.readouterr().err
+
+
+def test_baselines_print_one_table(trained, capsys, tmp_path):
+    config, work_dir, _ = trained
+    out = tmp_path / 'baselines.json'
+    assert baselines_main([config, work_dir, '--out', str(out)]) == 0
+    printed = capsys.readouterr().out
+    rows = json.loads(out.read_text())
+    assert list(rows) == ['raw pixels', 'untrained network', 'trained network']
+    for method, values in rows.items():
+        assert f'| {method} | {values["Recall@1"]:.4f} |' in printed
+    # the untrained network is a different model from the trained one
+    assert rows['untrained network'] != rows['trained network']

@@ -1,0 +1,41 @@
+"""A trained retriever beside two baselines on its test split, in one table:
+
+- raw pixels: nearest neighbours on the flattened, normalised input images;
+- untrained network: the same config's model with its random initialisation;
+- trained network: the checkpoint.
+
+    python tools/analysis/retrieval_baselines.py CONFIG CKPT_OR_WORK_DIR [--seed 0]
+"""
+import argparse
+import json
+import sys
+import warnings
+
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+from mmengine.config import DictAction  # noqa: E402
+
+import mmlow  # noqa: E402,F401
+from mmlow.apis import resolve_checkpoint  # noqa: E402
+from mmlow.apis.retrieval import metrics_table, retrieval_baselines  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', help='checkpoint file, or a work dir to use its latest')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the untrained network')
+    parser.add_argument('--out', help='also write the figures to this JSON file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    rows = retrieval_baselines(args.config, resolve_checkpoint(args.checkpoint), args.seed,
+                               args.cfg_options)
+    print(metrics_table(rows))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

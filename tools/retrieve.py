@@ -1,0 +1,56 @@
+"""Draw each query image beside its top-K gallery images (right / wrong when labels are known).
+
+    python tools/retrieve.py CONFIG CKPT --query IMG [IMG ...] [--gallery DIR] --topk K \
+        --out grid.png
+
+Without --gallery the config's gallery dataset is searched (labels known: green = same
+identity, red = another); with --gallery DIR every image under DIR (no labels: grey frames).
+"""
+import argparse
+import json
+import sys
+import warnings
+
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+from mmengine.config import DictAction  # noqa: E402
+
+import mmlow  # noqa: E402,F401
+from mmlow.apis import resolve_checkpoint  # noqa: E402
+from mmlow.apis.retrieval import draw_retrieval_grid, retrieve  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Query a trained retriever and draw the result')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', help='checkpoint file, or a work dir to use its latest')
+    parser.add_argument('--query', nargs='+', required=True, help='query image files')
+    parser.add_argument('--gallery', help="folder of gallery images (default: the config's "
+                        'gallery dataset)')
+    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--out', default='retrieval.png', help='picture to write')
+    parser.add_argument('--json', help='also write the neighbours and scores here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.topk <= 0:
+        print('error: --topk must be > 0', file=sys.stderr)
+        return 2
+    try:
+        results = retrieve(args.config, resolve_checkpoint(args.checkpoint), args.query,
+                           args.topk, args.gallery, args.cfg_options)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(f'wrote {draw_retrieval_grid(results, args.out)}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
