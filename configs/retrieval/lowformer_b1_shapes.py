@@ -36,7 +36,7 @@ model = dict(
     prototype=test_dataloader)
 
 # from scratch: a higher rate; about 10 CPU minutes on 2 cores
-max_epochs = 12
+max_epochs = 5
 optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.05),
                      paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=1.)}))
 param_scheduler = [
