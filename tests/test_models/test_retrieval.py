@@ -109,3 +109,20 @@ def test_predict_excludes_each_query_from_its_own_results(shapes_root, tmp_path)
 def test_gallery_must_be_a_dataloader():
     with pytest.raises(TypeError, match='dataloader'):
         MODELS.build(dict(type='EmbeddingRetriever', image_encoder=[], prototype='gallery.pth'))
+
+
+def test_fixed_gallery_is_searched_as_given(shapes_root, tmp_path):
+    runner = build_runner(shapes_root, tmp_path)
+    model = runner.model.eval()
+    assert model.backbone is model.image_encoder[0]
+    gallery = torch.nn.functional.normalize(torch.randn(40, 128), dim=1)
+    model.set_gallery(gallery)
+    inputs = torch.randn(3, 3, 32, 32)
+    samples = model.predict(inputs)
+    expected = (model.embed(inputs) @ gallery.T).topk(10, dim=1)
+    for sample, indices, scores in zip(samples, expected.indices, expected.values):
+        assert sample.neighbour_indices.tolist() == indices.tolist()
+        torch.testing.assert_close(sample.neighbour_scores, scores)
+        assert 'num_relevant' not in sample  # unlabelled: nothing to score against
+    model.train()  # a given gallery is not the model's to recompute
+    assert model.prototype_inited and model.gallery_refreshes == 0

@@ -87,3 +87,14 @@ def test_baselines_print_one_table(trained, capsys, tmp_path):
         assert f'| {method} | {values["Recall@1"]:.4f} |' in printed
     # the untrained network is a different model from the trained one
     assert rows['untrained network'] != rows['trained network']
+
+
+def test_export_onnx_writes_the_embedding_model(trained, tmp_path, capsys):
+    from tools.export_onnx import main as export_main
+    config, work_dir, _ = trained
+    out = tmp_path / 'embedding.onnx'
+    assert export_main([config, osp.join(work_dir, 'epoch_1.pth'), '--out', str(out),
+                        '--shape', '32', '32']) == 0
+    printed = capsys.readouterr().out
+    assert 'EmbeddingRetriever' in printed and 'outputs output_0 [1, 128]' in printed
+    assert out.stat().st_size > 0

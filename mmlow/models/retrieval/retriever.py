@@ -19,6 +19,7 @@ from typing import List, Optional, Sequence, Union
 
 import mmengine.dist as dist
 import torch
+import torch.nn as nn
 from mmengine.runner import Runner
 from mmpretrain.models import ImageToImageRetriever
 from mmpretrain.structures import DataSample
@@ -52,18 +53,47 @@ class EmbeddingRetriever(ImageToImageRetriever):
         self.map_topk = map_topk
         self.search_cfg = dict(search_cfg or {})
         self._gallery_loader = None
+        self._gallery_fixed = False
         self.gallery_refreshes = 0  # how often the gallery was embedded (tests, logs)
+
+    @property
+    def backbone(self) -> nn.Module:
+        """The image encoder's first module, as other OpenMMLab models name it (latency
+        tools time it, exports can take it alone)."""
+        return self.image_encoder[0]
 
     # --- the gallery is stale as soon as the weights may change --------------------------
 
     def train(self, mode: bool = True):
-        if mode:
+        if mode and not self._gallery_fixed:
             self.prototype_inited = False
         return super().train(mode)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> dict:
-        self.prototype_inited = False
+        if not self._gallery_fixed:
+            self.prototype_inited = False
         return super().loss(inputs, data_samples)
+
+    def set_gallery(self, embeddings: torch.Tensor,
+                    labels: Optional[torch.Tensor] = None) -> None:
+        """Search these embeddings from now on instead of embedding the gallery dataset
+        (deployment with a precomputed index, latency measurements). Without labels (-1:
+        unknown) the search returns max(recall_ks, map_topk) neighbours and no metrics can be
+        computed; the queries are never the gallery."""
+        device = next(self.parameters()).device
+        self._set_gallery_buffers(embeddings.to(device),
+                                  None if labels is None else labels.to(device))
+        self.gallery_is_query = False
+        self._gallery_fixed = True
+
+    def _set_gallery_buffers(self, vectors: torch.Tensor,
+                             labels: Optional[torch.Tensor]) -> None:
+        self._gallery_histogram = None if labels is None else label_histogram(labels)
+        if labels is None:
+            labels = torch.full((len(vectors), ), -1, dtype=torch.long, device=vectors.device)
+        self.register_buffer('prototype_vecs', vectors, persistent=False)
+        self.register_buffer('prototype_labels', labels, persistent=False)
+        self.prototype_inited = True
 
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
         """(N, D) unit-length embeddings of preprocessed images."""
@@ -95,10 +125,7 @@ class EmbeddingRetriever(ImageToImageRetriever):
         # each process embedded its share; the others' rows are zero
         dist.all_reduce(vectors)
         dist.all_reduce(labels)
-        self.register_buffer('prototype_vecs', vectors, persistent=False)
-        self.register_buffer('prototype_labels', labels, persistent=False)
-        self._gallery_histogram = label_histogram(labels)
-        self.prototype_inited = True
+        self._set_gallery_buffers(vectors, labels)
         self.gallery_refreshes += 1
         self.train(was_training)
         # train(True) marks the gallery stale; restoring the mode must not
@@ -111,6 +138,8 @@ class EmbeddingRetriever(ImageToImageRetriever):
                            exclude=query_indices, **self.search_cfg)
 
     def search_depth(self) -> int:
+        if self._gallery_histogram is None:  # unlabelled gallery: no R to reach
+            return max(max(self.recall_ks), self.map_topk)
         _, counts = self._gallery_histogram
         return search_depth(counts - int(self.gallery_is_query), self.recall_ks, self.map_topk)
 
@@ -133,7 +162,8 @@ class EmbeddingRetriever(ImageToImageRetriever):
         scores, indices = self.search(embeddings, exclude)
         labels = self.prototype_labels[indices]
         num_relevant = None
-        if all('gt_label' in sample for sample in data_samples):
+        if self._gallery_histogram is not None and all('gt_label' in sample
+                                                       for sample in data_samples):
             query_labels = torch.cat([s.gt_label.view(-1)[:1] for s in data_samples])
             num_relevant = count_relevant(query_labels.to(labels.device), None,
                                           self.gallery_is_query, self._gallery_histogram)
