@@ -83,3 +83,6 @@ auto_scale_lr = dict(enable=False, base_batch_size=64)
 default_scope = 'mmpretrain'
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2,
                                      save_best='retrieval/Recall@1', rule='greater'))
+# beside the metrics: embedding extraction (ms per image) and gallery search (ms per query)
+custom_hooks = [dict(type='LatencyHook', mode='embedding'),
+                dict(type='LatencyHook', mode='search')]

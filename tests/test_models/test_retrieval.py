@@ -126,3 +126,29 @@ def test_fixed_gallery_is_searched_as_given(shapes_root, tmp_path):
         assert 'num_relevant' not in sample  # unlabelled: nothing to score against
     model.train()  # a given gallery is not the model's to recompute
     assert model.prototype_inited and model.gallery_refreshes == 0
+
+
+def test_latency_hook_times_embedding_and_search(shapes_root, tmp_path):
+    from mmlow.engine import LatencyHook
+    cfg = tiny_retrieval_cfg(SHAPES_CONFIG, shapes_root, str(tmp_path))
+    cfg.test_dataloader.batch_size = cfg.model.prototype.batch_size = 2
+    cfg.custom_hooks = [dict(type='LatencyHook', warmup=1, mode='embedding'),
+                        dict(type='LatencyHook', warmup=1, mode='search'),
+                        dict(type='LatencyHook', warmup=1)]
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    embedding, search, end2end = [h for h in runner.hooks if isinstance(h, LatencyHook)]
+    (embedding_record, ), (search_record, ) = embedding.records, search.records
+    # 9 test images, batches of 2: the gallery is embedded once, in 5 calls (the queries
+    # reuse it), and each of the 5 query batches is searched once; one call of each warms up
+    assert embedding_record['num_iters'] == 4 and embedding_record['num_images'] == 7
+    assert embedding_record['input_shape'] == [2, 3, 32, 32]
+    assert search_record['num_iters'] == 4 and search_record['num_images'] == 7
+    assert search_record['input_shape'] == [2, 128]
+    for record in (embedding_record, search_record):
+        assert 0 < record['median_ms'] <= record['p90_ms']
+    # searching 9 embeddings is cheaper than the whole step that embeds the gallery too
+    assert search_record['mean_ms'] < end2end.records[0]['mean_ms']
+    assert 'embed' not in vars(runner.model) and 'search' not in vars(runner.model)
+    with pytest.raises(ValueError, match='a part of the eager model'):
+        LatencyHook(mode='search', backend='onnxruntime')

@@ -7,6 +7,10 @@ post-processing (NMS, mask pasting, logit resizing), without data loading or the
 The timer is a ``perf_counter`` pair around the step (after a device synchronisation on CUDA):
 no extra forward runs. ``mode='backbone'`` times only ``model.backbone``'s forward instead
 (its forward hooks start and stop the timer), to tell the backbone's share from the rest.
+For retrievers (mmlow.models.EmbeddingRetriever), ``mode='embedding'`` times each call of
+``model.embed`` (embedding extraction, gallery and queries: ms per image) and
+``mode='search'`` each call of ``model.search`` (the nearest-neighbour search against the
+gallery: ms per query).
 ``backend='onnxruntime'`` etc. runs the tensor forward of a deployed copy on that backend
 (see mmlow.benchmark.BackendModel); iterations that build a backend for a new input shape are
 not timed. ``candidates=N`` (or ``'all'``) times a copy of a single-stage detector whose
@@ -37,7 +41,9 @@ from mmlow.benchmark.record import (latency_stats, make_record, model_name, most
                                     percentile)
 from mmlow.registry import HOOKS
 
-MODES = ('end2end', 'backbone')
+MODES = ('end2end', 'backbone', 'embedding', 'search')
+# modes that time one method of the model, and the method
+METHOD_MODES = {'embedding': 'embed', 'search': 'search'}
 
 
 @HOOKS.register_module()
@@ -46,7 +52,8 @@ class LatencyHook(Hook):
 
     Args:
         warmup: leading iterations of each run left out of the figures.
-        mode: 'end2end' (the whole step) or 'backbone' (the backbone's forward only).
+        mode: 'end2end' (the whole step), 'backbone' (the backbone's forward only), or for a
+            retriever 'embedding' / 'search' (per image / per query).
         backend: None to time the runner's model as it is; or a name of
             mmlow.benchmark.BACKENDS to run the tensor forward of its deployed copy there.
         precision: the backend's precision where it has a choice (openvino: 'fp32'/'bf16').
@@ -60,11 +67,11 @@ class LatencyHook(Hook):
                  candidates: Union[int, str, None] = None):
         if mode not in MODES:
             raise ValueError(f'LatencyHook mode must be one of {MODES}, not {mode!r}')
-        if mode == 'backbone' and backend is not None:
-            raise ValueError("mode='backbone' times the eager backbone inside the model: a "
-                             'backend runs backbone, neck and head as one graph')
-        if mode == 'backbone' and candidates is not None:
-            raise ValueError("mode='backbone' times no post-processing: candidates do not "
+        if mode != 'end2end' and backend is not None:
+            raise ValueError(f'mode={mode!r} times a part of the eager model: a backend runs '
+                             'backbone, neck and head as one graph')
+        if mode != 'end2end' and candidates is not None:
+            raise ValueError(f'mode={mode!r} times no post-processing: candidates do not '
                              'apply')
         if warmup < 0:
             raise ValueError('warmup must be >= 0')
@@ -90,6 +97,7 @@ class LatencyHook(Hook):
         self._counter = PostprocessCounter()
         self._counts = ([], [])
         self._forward_ms: List[float] = []
+        self._timed_method = None
 
     # --- the timers ---------------------------------------------------------------------
 
@@ -111,6 +119,9 @@ class LatencyHook(Hook):
             raise ValueError('a LatencyHook with a backend or candidates runs its own copy of '
                              'the model: it cannot share a run with another LatencyHook')
         self._on_cuda = next(model.parameters()).device.type == 'cuda'
+        if self.mode in METHOD_MODES:
+            self._time_method(model, METHOD_MODES[self.mode])
+            return
         if replaces_model:
             def step(data):
                 if self.backend_model is None:  # candidates are set on the first batch
@@ -156,6 +167,24 @@ class LatencyHook(Hook):
         if head is not None:
             self._counter.attach(head)
 
+    def _time_method(self, model: torch.nn.Module, name: str) -> None:
+        method = getattr(model, name, None)
+        if not callable(method):
+            raise ValueError(f'mode={self.mode!r} times the {name}() of a retriever; '
+                             f'{type(model).__name__} has none')
+
+        def timed(inputs, *args, **kwargs):
+            self._synchronize()
+            start = time.perf_counter()
+            outputs = method(inputs, *args, **kwargs)
+            self._synchronize()
+            self._last_shape = tuple(inputs.shape)
+            self._add((time.perf_counter() - start) * 1e3, images=len(inputs))
+            return outputs
+
+        setattr(model, name, timed)  # shadows the method for this run only
+        self._timed_method = (model, name)
+
     def _record_input_shape(self, module, args, outputs) -> None:
         inputs = outputs.get('inputs') if isinstance(outputs, dict) else None
         self._last_shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else None
@@ -184,6 +213,11 @@ class LatencyHook(Hook):
             self._shapes.append(self._last_shape)
 
     def _stop(self, runner, phase: str) -> None:
+        if self._timed_method is not None:
+            model, name = self._timed_method
+            vars(model).pop(name, None)
+            self._timed_method = None
+            return
         vars(runner.model).pop(f'{phase}_step', None)
         for handle in self._handles:
             handle.remove()
@@ -227,9 +261,10 @@ class LatencyHook(Hook):
                         f'latency_{phase}_{self.mode}_{backend}_iter{runner.iter}.json')
         with open(path, 'w') as f:
             json.dump(record, f, indent=2)
+        unit = 'query' if self.mode == 'search' else 'image'
         runner.logger.info(
-            f'LatencyHook ({self.mode}, {backend} {precision}): {record["fps"]:.2f} FPS, '
-            f'per image median {record["median_ms"]:.2f} ms, p90 {record["p90_ms"]:.2f} ms '
+            f'LatencyHook ({self.mode}, {backend} {precision}): {record["fps"]:.2f} {unit}/s, '
+            f'per {unit} median {record["median_ms"]:.2f} ms, p90 {record["p90_ms"]:.2f} ms '
             f'over {record["num_iters"]} iterations (batch {record["batch_size"]}, input '
             f'{record["input_shape"]}{self._counts_text(record)}); record: {path}')
 
