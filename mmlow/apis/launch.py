@@ -125,8 +125,11 @@ def _datasets(cfg: dict) -> Iterator[dict]:
         yield cfg
 
 
-def _expected_paths(dataset: dict) -> List[str]:
+def _expected_paths(scope: str, dataset: dict) -> List[str]:
     root = dataset.get('data_root') or ''
+    listed = getattr(_dataset_class(scope, dataset.get('type')), 'expected_files', None)
+    if listed is not None:  # readers of released layouts name their own files
+        return [osp.join(root, path) for path in listed(dataset.get('split'))]
     paths = []
     if dataset.get('ann_file'):
         paths.append(osp.join(root, dataset['ann_file']))
@@ -136,22 +139,21 @@ def _expected_paths(dataset: dict) -> List[str]:
     return paths
 
 
-def _is_self_generating(scope: str, type_name) -> bool:
+def _dataset_class(scope: str, type_name):
     if not isinstance(type_name, str):
-        return bool(getattr(type_name, 'self_generating', False))
+        return type_name
     with DATASETS.switch_scope_and_registry(scope) as registry:
-        cls = registry.get(type_name)
-    return bool(getattr(cls, 'self_generating', False))
+        return registry.get(type_name)
+
+
+def _is_self_generating(scope: str, type_name) -> bool:
+    return bool(getattr(_dataset_class(scope, type_name), 'self_generating', False))
 
 
 def _check_own_sources(scope: str, dataset: dict) -> bool:
     """Datasets made of readers (tracking) check their sources themselves; they raise a
     FileNotFoundError naming what is missing."""
-    type_name = dataset.get('type')
-    if isinstance(type_name, str):
-        with DATASETS.switch_scope_and_registry(scope) as registry:
-            type_name = registry.get(type_name)
-    check = getattr(type_name, 'check_sources', None)
+    check = getattr(_dataset_class(scope, dataset.get('type')), 'check_sources', None)
     if check is None:
         return False
     check(dataset)
@@ -212,7 +214,7 @@ def check_data(cfg: Config, splits=('train', 'val', 'test'),
                     not osp.exists(dataset.get('data_root') or ''):
                 to_generate.append(osp.abspath(dataset.get('data_root') or ''))
                 continue
-            for path in _expected_paths(dataset):
+            for path in _expected_paths(scope, dataset):
                 expect(path)
             if dataset.get('ann_file'):
                 ann_files.append(osp.join(dataset.get('data_root') or '', dataset['ann_file']))

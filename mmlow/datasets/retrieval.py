@@ -23,13 +23,19 @@ class RetrievalDataMissingError(FileNotFoundError):
 class ListedImagesDataset(BaseDataset):
     """Base of the readers: split check, list-file and image checks, data list.
 
-    Subclasses set ``SPLITS``, ``LAYOUT`` (the released layout, for error messages) and
-    ``NAME``, and implement :meth:`read_split` returning (image path relative to data_root,
-    label) pairs.
+    Subclasses set ``SPLITS``, ``LAYOUT`` (the released layout, for error messages),
+    ``NAME`` and ``FILES`` (what a split reads, relative to data_root, for the tools' check
+    before training), and implement :meth:`read_split` returning (image path relative to
+    data_root, label) pairs.
     """
     NAME = ''
     SPLITS: Tuple[str, ...] = ()
     LAYOUT = ''
+    FILES: Tuple[str, ...] = ()
+
+    @classmethod
+    def expected_files(cls, split: Optional[str]) -> List[str]:
+        return [path.format(split=split) for path in cls.FILES]
 
     def __init__(self, data_root: str, split: str, check_images: bool = True, **kwargs):
         if split not in self.SPLITS:
@@ -96,6 +102,7 @@ class CUBRetrieval(ListedImagesDataset):
     LAYOUT = ('  CUB_200_2011/images.txt               "<image id> <path under images/>"\n'
               '  CUB_200_2011/image_class_labels.txt   "<image id> <class id 1-200>"\n'
               '  CUB_200_2011/images/001.Black_footed_Albatross/*.jpg ...')
+    FILES = ('images.txt', 'image_class_labels.txt', 'images/')
     NUM_TRAIN_CLASSES = 100
 
     def read_split(self):
@@ -128,6 +135,7 @@ class StanfordOnlineProducts(ListedImagesDataset):
               '"<image id> <class id> <super class id> <path>"\n'
               '  Stanford_Online_Products/Ebay_test.txt\n'
               '  Stanford_Online_Products/bicycle_final/*.JPG ... (paths as listed)')
+    FILES = ('Ebay_{split}.txt', )
 
     def read_split(self):
         name = f'Ebay_{self.split}.txt'
@@ -158,6 +166,7 @@ class InShopRetrieval(ListedImagesDataset):
               '"<image name> <item id> <train|query|gallery>"\n'
               '  Img/img/WOMEN/Dresses/id_00000002/02_1_front.jpg ... (image name under Img/)')
     PARTITION = osp.join('Eval', 'list_eval_partition.txt')
+    FILES = (PARTITION, 'Img/img/')
 
     def read_split(self):
         lines = self.list_file(self.PARTITION)

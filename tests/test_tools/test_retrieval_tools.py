@@ -98,3 +98,20 @@ def test_export_onnx_writes_the_embedding_model(trained, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert 'EmbeddingRetriever' in printed and 'outputs output_0 [1, 128]' in printed
     assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize('dataset, files', [
+    ('cub', ['data/CUB_200_2011/images.txt', 'data/CUB_200_2011/image_class_labels.txt']),
+    ('sop', ['data/Stanford_Online_Products/Ebay_train.txt',
+             'data/Stanford_Online_Products/Ebay_test.txt']),
+    ('inshop', ['data/inshop/Eval/list_eval_partition.txt', 'data/inshop/Img/img/']),
+])
+def test_train_names_the_missing_release_files(dataset, files, tmp_path, capsys, monkeypatch):
+    from tools.train import main as train_main
+    monkeypatch.chdir(REPO_ROOT)
+    config = f'configs/retrieval/efficientformer_l1_{dataset}.py'
+    assert train_main([config, '--work-dir', str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    for path in files:
+        assert f'[missing] {path}' in err
+    assert 'configs/retrieval/efficientformer_l1_shapes.py' in err
