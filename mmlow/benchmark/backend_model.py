@@ -1,4 +1,4 @@
-"""A detector, segmenter or classifier whose tensor forward runs on a backend.
+"""A detector, segmenter, classifier or retriever whose tensor forward runs on a backend.
 
 The model's own ``predict`` still runs: data preprocessing, NMS and box rescaling, logit
 resizing, label selection stay the model's eager Python. Only the part a backend can run, the
@@ -71,6 +71,13 @@ class BackendModel:
         self.builds: Dict[Tuple[int, ...], CompiledForward] = {}
         self.built_last_step = False
         self._heads_called = 0
+        # a retriever's predict embeds (the tensor forward, no head) and searches its gallery
+        self.retriever = callable(getattr(self.deployed, 'embed', None))
+        if self.retriever:
+            self.whole_model = False
+            self.predictor = copy.copy(self.deployed)
+            self.predictor.extract_feat = self._embedding
+            return
         try:
             head_name = predict_head_name(self.deployed)
         except TypeError:
@@ -113,6 +120,10 @@ class BackendModel:
         self.forward_ms = (time.perf_counter() - start) * 1e3
         return _HeadOutputs(outputs)
 
+    def _embedding(self, inputs: torch.Tensor) -> tuple:
+        outputs = self.forward_for(inputs)(inputs)
+        return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs, )
+
     def _head_forward(self, features, *args, **kwargs):
         if not isinstance(features, _HeadOutputs):
             raise TypeError("the head got features that did not come from the model's "
@@ -128,7 +139,7 @@ class BackendModel:
         self.forward_ms = None
         data = self.predictor.data_preprocessor(data, False)
         results = self.predictor._run_forward(data, mode='predict')
-        if not self._heads_called and not self.whole_model:
+        if not self._heads_called and not (self.whole_model or self.retriever):
             raise RuntimeError(f"{type(self.deployed).__name__}'s predict does not call its "
                                'head forward: it cannot run on a backend')
         return results

@@ -1,0 +1,22 @@
+"""A retriever's tensor forward (the embedding) on a backend, its search still in Python."""
+import pytest
+import torch
+
+from mmlow.benchmark import BackendModel
+from mmlow.benchmark.loading import model_from_config
+from mmlow.benchmark.synthetic import synthetic_batch
+
+
+@pytest.mark.parametrize('backend', ['cpu', 'onnxruntime'])
+def test_backend_retriever_finds_what_the_eager_one_finds(backend, repo_root):
+    model, scope = model_from_config(f'{repo_root}/configs/retrieval/lowformer_b1_shapes.py')
+    model.set_gallery(torch.nn.functional.normalize(torch.randn(300, 128), dim=1))
+    data = synthetic_batch(scope, (64, 64), 2)
+    expected = model.test_step(data)
+    backend_model = BackendModel(model, backend)
+    found = backend_model.test_step(data)
+    assert backend_model.retriever and backend_model.builds  # the embedding ran there
+    for ours, theirs in zip(found, expected):
+        assert ours.neighbour_indices.tolist() == theirs.neighbour_indices.tolist()
+        torch.testing.assert_close(ours.neighbour_scores, theirs.neighbour_scores,
+                                   rtol=0, atol=1e-4)
