@@ -36,7 +36,7 @@ model = dict(
     prototype=test_dataloader)
 
 # from scratch: a higher rate; about 10 CPU minutes on 2 cores
-max_epochs = 5
+max_epochs = 10
 optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.05),
                      paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=1.)}))
 param_scheduler = [
@@ -45,6 +45,6 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs, eta_min=1e-5,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=5)
 default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=max_epochs, save_best=None))
+                     checkpoint=dict(interval=5, save_best=None))
