@@ -10,7 +10,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 from mmlow.benchmark.swaps import compare_backbones
 
 # metrics worth a column, in this order, when the evaluation reports them
-METRICS = ('coco/bbox_mAP', 'coco/segm_mAP', 'mIoU', 'aAcc', 'accuracy/top1')
+METRICS = ('coco/bbox_mAP', 'coco/segm_mAP', 'mIoU', 'aAcc', 'accuracy/top1',
+           'retrieval/Recall@1', 'retrieval/MAP@R')
 TRAIN_MINUTES = 'train min'
 
 

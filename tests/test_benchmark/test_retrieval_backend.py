@@ -3,13 +3,15 @@ import pytest
 import torch
 
 from mmlow.benchmark import BackendModel
-from mmlow.benchmark.loading import model_from_config
+from mmlow.benchmark.loading import BENCHMARK_GALLERY_SIZE, model_from_config
 from mmlow.benchmark.synthetic import synthetic_batch
 
 
 @pytest.mark.parametrize('backend', ['cpu', 'onnxruntime'])
 def test_backend_retriever_finds_what_the_eager_one_finds(backend, repo_root):
     model, scope = model_from_config(f'{repo_root}/configs/retrieval/lowformer_b1_shapes.py')
+    # timed retrievers search a random gallery instead of embedding their dataset
+    assert model.prototype_vecs.shape == (BENCHMARK_GALLERY_SIZE, 128)
     model.set_gallery(torch.nn.functional.normalize(torch.randn(300, 128), dim=1))
     data = synthetic_batch(scope, (64, 64), 2)
     expected = model.test_step(data)
