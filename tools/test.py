@@ -11,7 +11,7 @@ import mmengine  # noqa: E402
 
 import mmlow  # noqa: E402,F401
 from mmlow.apis import add_common_args, run_cli, run_testing  # noqa: E402
-from mmlow.apis.testing import prepare_test_config  # noqa: E402
+from mmlow.apis.testing import metrics_markdown, prepare_test_config  # noqa: E402
 from mmlow.apis.tracking import evaluate_tracking_checkpoint  # noqa: E402
 
 
@@ -34,6 +34,7 @@ def main(argv=None):
             print(evaluate_tracking_checkpoint(cfg, args.out, args.metrics_out))
             return 0
         metrics = run_testing(cfg, strict=args.strict, config_path=args.config)
+        print(metrics_markdown(metrics))
         if args.metrics_out:
             # mmengine's file backend writes atomically once mmlow is imported
             # numbers.Real: numpy scalars too (mmseg reports float32)

@@ -1,5 +1,6 @@
 """The test (evaluation) config of tools/test.py: checkpoint, drawn predictions, raw dumps."""
 import argparse
+import numbers
 import os.path as osp
 
 from mmengine.config import Config
@@ -36,3 +37,10 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
     return cfg
+
+
+def metrics_markdown(metrics: dict) -> str:
+    """The numeric metrics of an evaluation as a two-column Markdown table."""
+    rows = [(name, value) for name, value in metrics.items() if isinstance(value, numbers.Real)]
+    return '\n'.join(['| metric | value |', '|---|---|'] +
+                     [f'| {name} | {float(value):.4f} |' for name, value in rows])

@@ -34,9 +34,12 @@ def test_test_tool_prints_the_metrics(trained, capsys, tmp_path):
     assert evaluate_main([config, work_dir, '--work-dir', str(tmp_path / 't'),
                       '--metrics-out', str(out)]) == 0
     metrics = json.loads(out.read_text())
+    printed = capsys.readouterr().out
+    assert '| metric | value |' in printed
     for name in ('Recall@1', 'Recall@2', 'Recall@4', 'Recall@8', 'MAP@R', 'R-Precision',
                  'mAP@10'):
         assert 0 <= metrics[f'retrieval/{name}'] <= 1
+        assert f'| retrieval/{name} | {metrics[f"retrieval/{name}"]:.4f} |' in printed
 
 
 def test_retrieve_draws_queries_beside_their_neighbours(trained, tmp_path):
