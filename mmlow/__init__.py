@@ -3,6 +3,7 @@ from . import compat
 
 compat.apply()
 
-from . import converters, datasets, engine, evaluation, models  # noqa: E402,F401  (registers everything)
+# registers everything
+from . import converters, datasets, engine, evaluation, models  # noqa: E402,F401
 
 __version__ = '0.1.0'
