@@ -1,16 +1,13 @@
-# LowFormer-B1 retrieval on DeepFashion In-Shop: the train partition (3,997 items) for
-# training; the query partition (14,218 images) searched in the gallery partition (12,612).
-# The SOP config (same schedule) with the data changed.
-_base_ = './lowformer_b1_sop.py'
+# Image retrieval with a LowFormer-B1 embedding on DeepFashion In-Shop. Protocol in README
+# (Retrieval): 224x224 crops, a 512-d L2-normalised embedding, ArcFace (scale 30, margin 0.3),
+# AdamW, cosine decay.
+_base_ = [
+    '../_base_/models/retrieval_lowformer_b1.py',
+    '../_base_/datasets/inshop_retrieval.py',
+    '../_base_/schedules/retrieval_adamw_40e.py',
+    '../_base_/mmlow.py',
+]
 
-data_root = 'data/inshop/'
-inshop = dict(type='InShopRetrieval', data_root=data_root)
-train_dataloader = dict(dataset=dict(**inshop, split='train'))
-test_dataloader = dict(dataset=dict(**inshop, split='query'))
-val_dataloader = test_dataloader
-gallery_dataloader = dict(
-    batch_size=64, num_workers=4, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**inshop, split='gallery', pipeline={{_base_.test_pipeline}}))
-
-model = dict(head=dict(num_classes=3997), prototype=gallery_dataloader,
-             gallery_is_query=False)
+model = dict(head=dict(num_classes={{_base_.num_train_classes}}),
+             prototype={{_base_.gallery_dataloader}},
+             gallery_is_query={{_base_.gallery_is_query}})

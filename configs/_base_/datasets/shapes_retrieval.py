@@ -1,0 +1,26 @@
+# The embedded shapes retrieval split (generated under data/shapes_retrieval/ on first use):
+# 150 training identities, 150 unseen test identities searched against themselves, 64x64.
+_base_ = './cub_retrieval.py'
+
+data_root = 'data/shapes_retrieval/'
+image_size = 64
+num_train_classes = 150
+shapes_generator = dict(num_train_identities=num_train_classes, num_test_identities=150,
+                        views=10, img_size=(image_size, image_size))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomFlip', prob=[0.25, 0.25], direction=['horizontal', 'vertical']),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+shapes_dataset = dict(_delete_=True, type='ShapesRetrieval', data_root=data_root,
+                      generator=shapes_generator)
+train_dataloader = dict(
+    batch_size=32, num_workers=1,
+    dataset=dict(**shapes_dataset, split='train', pipeline=train_pipeline))
+test_dataloader = dict(
+    batch_size=64, num_workers=1,
+    dataset=dict(**shapes_dataset, split='test', pipeline=test_pipeline))
+val_dataloader = test_dataloader
+gallery_dataloader = test_dataloader

@@ -1,0 +1,25 @@
+# Retrieval fine-tuning from ImageNet weights: AdamW 1e-4 (the class weights of the head start
+# from random: x10), one warm-up epoch, cosine decay, 60 epochs (CUB's size); evaluation and
+# checkpoints every 5 epochs, the best Recall@1 kept; embedding and search latency logged.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
+default_scope = 'mmpretrain'
+max_epochs = 60
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
+    paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.)}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs, eta_min=1e-6,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(enable=False, base_batch_size=64)
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2,
+                                     save_best='retrieval/Recall@1', rule='greater'))
+# beside the metrics: embedding extraction (ms per image) and gallery search (ms per query)
+custom_hooks = [dict(type='LatencyHook', mode='embedding'),
+                dict(type='LatencyHook', mode='search')]
