@@ -22,3 +22,17 @@ def test_backend_retriever_finds_what_the_eager_one_finds(backend, repo_root):
         assert ours.neighbour_indices.tolist() == theirs.neighbour_indices.tolist()
         torch.testing.assert_close(ours.neighbour_scores, theirs.neighbour_scores,
                                    rtol=0, atol=1e-4)
+
+
+def test_swap_measurement_takes_retrieval_configs(repo_root):
+    from mmlow.benchmark.swaps import measure_swaps
+    configs = [f'{repo_root}/configs/retrieval/{name}_shapes.py'
+               for name in ('lowformer_b1', 'efficientvit_m4')]
+    results = {'lowformer_b1_shapes': {'retrieval/Recall@1': 0.9, 'retrieval/MAP@R': 0.5},
+               'efficientvit_m4_shapes': {'retrieval/Recall@1': 0.7, 'retrieval/MAP@R': 0.3}}
+    rows = measure_swaps(configs, ['cpu'], results, ['retrieval/Recall@1', 'retrieval/MAP@R'],
+                         shape=(64, 64), iters=2, warmup=1)
+    assert [row['metrics']['retrieval/Recall@1'] for row in rows] == [0.9, 0.7]
+    for row in rows:
+        assert row['fps']['cpu'] > 0 and row['backbone_ms'] > 0
+        assert 0 < row['backbone_macs'] <= row['macs']
