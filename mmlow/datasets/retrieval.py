@@ -9,6 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from mmpretrain.datasets import BaseDataset
 
+from mmlow.errors import ConfigError, DataError, DataMissingError
 from mmlow.registry import DATASETS
 from .shapes_retrieval import ensure_shapes_retrieval
 
@@ -16,8 +17,8 @@ from .shapes_retrieval import ensure_shapes_retrieval
 MISSING_SHOWN = 5
 
 
-class RetrievalDataMissingError(FileNotFoundError):
-    pass
+class RetrievalDataMissingError(DataMissingError):
+    """A folder, list file or listed image of a released layout is not there."""
 
 
 class ListedImagesDataset(BaseDataset):
@@ -39,7 +40,7 @@ class ListedImagesDataset(BaseDataset):
 
     def __init__(self, data_root: str, split: str, check_images: bool = True, **kwargs):
         if split not in self.SPLITS:
-            raise ValueError(f'{self.NAME} split must be one of {self.SPLITS}, not {split!r}')
+            raise ConfigError(f'{self.NAME} split must be one of {self.SPLITS}, not {split!r}')
         self.split = split
         self.check_images = check_images
         kwargs.setdefault('ann_file', '')
@@ -63,7 +64,7 @@ class ListedImagesDataset(BaseDataset):
             return [line.split() for line in f if line.strip()]
 
     def bad_line(self, relative: str, number: int, line: Sequence[str], expected: str):
-        return ValueError(f'{self.NAME}: line {number} of {osp.join(self.data_root, relative)} '
+        return DataError(f'{self.NAME}: line {number} of {osp.join(self.data_root, relative)} '
                           f'reads {" ".join(line)!r}; expected {expected}. Is the file '
                           'truncated or from another release?')
 
@@ -73,7 +74,7 @@ class ListedImagesDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         items = self.read_split()
         if not items:
-            raise ValueError(f'{self.NAME}: the {self.split!r} split lists no image')
+            raise DataError(f'{self.NAME}: the {self.split!r} split lists no image')
         data_list = [dict(img_path=osp.join(self.data_root, path), gt_label=label)
                      for path, label in items]
         if self.check_images:
@@ -117,7 +118,7 @@ class CUBRetrieval(ListedImagesDataset):
                 raise self.bad_line('image_class_labels.txt', number, line,
                                     '"<image id> <class id>"')
             if line[0] not in paths:
-                raise ValueError(f'{self.NAME}: image id {line[0]} of image_class_labels.txt '
+                raise DataError(f'{self.NAME}: image id {line[0]} of image_class_labels.txt '
                                  'is not in images.txt')
             class_id = int(line[1])
             if (class_id <= self.NUM_TRAIN_CLASSES) == (self.split == 'train'):
@@ -141,7 +142,7 @@ class StanfordOnlineProducts(ListedImagesDataset):
         name = f'Ebay_{self.split}.txt'
         lines = self.list_file(name)
         if not lines or lines[0][:2] != ['image_id', 'class_id']:
-            raise ValueError(f'{self.NAME}: {osp.join(self.data_root, name)} must start with '
+            raise DataError(f'{self.NAME}: {osp.join(self.data_root, name)} must start with '
                              'the header "image_id class_id super_class_id path"')
         items = []
         for number, line in enumerate(lines[1:], 2):
@@ -171,7 +172,7 @@ class InShopRetrieval(ListedImagesDataset):
     def read_split(self):
         lines = self.list_file(self.PARTITION)
         if len(lines) < 2 or lines[1] != ['image_name', 'item_id', 'evaluation_status']:
-            raise ValueError(f'{self.NAME}: {osp.join(self.data_root, self.PARTITION)} must '
+            raise DataError(f'{self.NAME}: {osp.join(self.data_root, self.PARTITION)} must '
                              'start with an image count and the header '
                              '"image_name item_id evaluation_status"')
         entries = []
@@ -182,7 +183,7 @@ class InShopRetrieval(ListedImagesDataset):
                                     '"<image name> id_<number> <train|query|gallery>"')
             entries.append(line)
         if lines[0] != [str(len(entries))]:
-            raise ValueError(f'{self.NAME}: {osp.join(self.data_root, self.PARTITION)} '
+            raise DataError(f'{self.NAME}: {osp.join(self.data_root, self.PARTITION)} '
                              f'announces {" ".join(lines[0])} images but lists '
                              f'{len(entries)}: is it truncated?')
         chosen = [(name, item) for name, item, split in entries if split == self.split]

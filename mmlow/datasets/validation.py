@@ -18,7 +18,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from mmlow.errors import ConfigError, DataError, DataMissingError
+from mmlow.errors import ConfigError, DataError, DataMissingError, UserError
 
 CORRUPT_IMAGE_POLICIES = ('error', 'skip')
 
@@ -72,7 +72,7 @@ def _named_load_failures(cls) -> None:
     def __init__(self, *args, **kwargs):
         try:
             init(self, *args, **kwargs)
-        except DataError:
+        except UserError:  # already names what is wrong (e.g. a reader's missing list file)
             raise
         except Exception:
             diagnose(self)  # raises the named error when a file is at fault
