@@ -71,6 +71,8 @@ class BackendModel:
         self.builds: Dict[Tuple[int, ...], CompiledForward] = {}
         self.built_last_step = False
         self._heads_called = 0
+        self.dense_head = None
+        self.fast_postprocess = False
         # a retriever's predict embeds (the tensor forward, no head) and searches its gallery
         self.retriever = callable(getattr(self.deployed, 'embed', None))
         if self.retriever:
@@ -87,8 +89,6 @@ class BackendModel:
         # eager PyTorch needs no export: models a backend cannot split (two-stage detectors)
         # run their own predict, deployed
         self.whole_model = head_name is None
-        self.dense_head = None
-        self.fast_postprocess = False
         if self.whole_model:
             self.predictor = self.deployed
             return
