@@ -35,8 +35,9 @@ def _weights(path):
 
 
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
-    cfg = tiny_shapes_cfg(CONFIG, str(tmp_path / 'shapes'), '', num_train=2, num_val=1,
-                          batch_size=1)
+    # two images per batch: EfficientViT's squeeze-excitation BN cannot train on one
+    cfg = tiny_shapes_cfg(CONFIG, str(tmp_path / 'shapes'), '', num_train=4, num_val=1,
+                          batch_size=2)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         # mmdet's defaults, which tiny_shapes_cfg turns off for speed elsewhere
         cfg[loader].update(num_workers=1, persistent_workers=True)
