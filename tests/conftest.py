@@ -43,6 +43,36 @@ def single_thread():
     torch.set_num_threads(threads)
 
 
+def _managed_classes():
+    """mmengine's process-global registries of named instances (loggers, visualizers, scopes,
+    message hubs)."""
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.registry import DefaultScope
+    from mmengine.visualization import Visualizer
+    classes, todo = [], [MMLogger, MessageHub, DefaultScope, Visualizer]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(cls.__subclasses__())
+    return classes
+
+
+@pytest.fixture(autouse=True)
+def fresh_mmengine_instances():
+    """Each test starts from the named instances that existed before it: a runner built in the
+    same second as an earlier test's (same experiment name) or with mmdet's fixed visualizer
+    name would otherwise get that test's logger, whose stream pytest has closed, and its
+    visualizer, which writes into that test's work dir."""
+    before = {cls: set(cls._instance_dict) for cls in _managed_classes()}
+    yield
+    for cls in _managed_classes():
+        for name in set(cls._instance_dict) - before.get(cls, set()):
+            instance = cls._instance_dict.pop(name)
+            for handler in getattr(instance, 'handlers', []):
+                handler.close()
+                instance.removeHandler(handler)
+
+
 @pytest.fixture
 def repo_root():
     return REPO_ROOT

@@ -103,6 +103,11 @@ def prepare_config(args: argparse.Namespace) -> Config:
 
 
 def build_runner(cfg: Config) -> Runner:
+    if isinstance(cfg.get('visualizer'), dict):
+        # OpenMMLab's runtime bases name every visualizer 'visualizer', and mmengine hands a
+        # second runner in the same process the first one's instance, which writes into the
+        # first run's work dir; unnamed, each runner's visualizer is named after its run
+        cfg.visualizer.pop('name', None)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 

@@ -44,9 +44,6 @@ def _one_error_line(capsys, *fragments):
     ('model.backbone.out_indices=(1,2,5)', ('out_indices (1, 2, 5)', 'must lie in')),
 ])
 def test_bad_config_values(option, fragments, shapes_root, tmp_path, capsys):
-    if option == 'model.backbone.arch=b9':
-        pytest.xfail('known bug after the merges: an unknown arch still logs a traceback '
-                     'before the one error line')
     config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
     assert train_main([config, '--cfg-options', option]) == 2
     line = _one_error_line(capsys, *fragments)
