@@ -35,7 +35,7 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
     parser.add_argument('--backend', '--device', default='cpu', choices=list(BACKENDS))
-    parser.add_argument('--precision', help='where the backend has a choice (openvino: bf16)')
+    parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, openvino: bf16)')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'))  # DEFAULT_SHAPES
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--iters', type=int, default=50, help='timed iterations')

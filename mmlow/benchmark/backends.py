@@ -190,8 +190,21 @@ class CompiledForward:
             torch.cuda.synchronize()
 
 
+def _autocast(run: Callable, precision: str) -> Callable:
+    """bf16 on the CPU: autocast (matmuls and convolutions in bfloat16, reductions and
+    normalisations kept in float32), outputs back in float32."""
+    if precision != 'bf16':
+        return run
+
+    def run_bf16(inputs):
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            outputs = run(inputs)
+        return [out.float() for out in outputs]
+    return run_bf16
+
+
 def _eager_runner(flat: nn.Module, example, precision, onnx):
-    return lambda inputs: flat(inputs)
+    return _autocast(flat, precision)
 
 
 def _half_runner(flat: nn.Module, example, precision, onnx):
@@ -204,7 +217,7 @@ def _half_runner(flat: nn.Module, example, precision, onnx):
 
 def _compile_runner(flat: nn.Module, example, precision, onnx):
     compiled = torch.compile(flat, dynamic=False)
-    return lambda inputs: compiled(inputs)
+    return _autocast(compiled, precision)
 
 
 def _torchscript_runner(flat: nn.Module, example: torch.Tensor, precision, onnx):
@@ -293,9 +306,10 @@ class BackendSpec:
 
 
 BACKENDS = {
-    'cpu': BackendSpec('cpu', ('fp32', ), None, 'PyTorch eager', _eager_runner),
-    'cpu-compile': BackendSpec('cpu', ('fp32', ), None, 'torch.compile (inductor)',
-                               _compile_runner),
+    'cpu': BackendSpec('cpu', ('fp32', 'bf16'), None, 'PyTorch eager (bf16: autocast)',
+                       _eager_runner),
+    'cpu-compile': BackendSpec('cpu', ('fp32', 'bf16'), None,
+                               'torch.compile (inductor; bf16: autocast)', _compile_runner),
     'torchscript': BackendSpec('cpu', ('fp32', ), None,
                                'torch.jit.trace + torch.jit.optimize_for_inference',
                                _torchscript_runner),

@@ -45,11 +45,12 @@ def test_cpu_backend_matches_eager(name):
         forward(torch.randn(1, 3, 96, 64))
 
 
-def test_openvino_bf16_is_labelled_and_really_bf16():
+@pytest.mark.parametrize('name', ['cpu', 'openvino'])
+def test_bf16_is_labelled_and_really_bf16(name):
     backbone = _lowformer()
     x = torch.randn(1, 3, 64, 64)
-    fp32 = build_backend('openvino', backbone, x)
-    bf16 = build_backend('openvino', backbone, x, precision='bf16')
+    fp32 = build_backend(name, backbone, x)
+    bf16 = build_backend(name, backbone, x, precision='bf16')
     assert bf16.precision == 'bf16'
     assert fp32.max_error < 1e-4  # f32 is asked for explicitly: this CPU would pick bf16
     assert 1e-4 < bf16.max_error <= TOLERANCES['bf16']
@@ -63,6 +64,8 @@ def test_torch_compile_matches_eager():
     forward = build_backend('cpu-compile', backbone, x)
     with torch.no_grad():
         assert max(relative_errors(backbone(x), forward(x))) <= TOLERANCES['fp32']
+    bf16 = build_backend('cpu-compile', backbone, x, precision='bf16')
+    assert bf16.precision == 'bf16' and 1e-4 < bf16.max_error <= TOLERANCES['bf16']
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a CUDA GPU is present')
@@ -79,8 +82,11 @@ def test_gpu_backend_without_gpu_is_a_clear_error(name):
 def test_unknown_backend_and_precision_are_refused():
     with pytest.raises(ValueError, match='unknown backend'):
         check_backend('tpu')
-    with pytest.raises(ValueError, match='fp32 or bf16'):
-        check_backend('openvino', 'fp16')
+    for name in ('cpu', 'cpu-compile', 'openvino'):
+        with pytest.raises(ValueError, match='fp32 or bf16'):
+            check_backend(name, 'fp16')
+    with pytest.raises(ValueError, match="runs at precision fp32, not 'bf16'"):
+        check_backend('onnxruntime', 'bf16')
 
 
 class _NormBeforeConv(nn.Module):
