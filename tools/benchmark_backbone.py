@@ -1,11 +1,15 @@
-"""mmlow backbones in deploy mode (BN fused) against timm's eager model of the same variant.
+"""mmlow backbones in deploy mode (BN fused), on one or more backends and precisions, against
+timm's eager fp32 model of the same variant.
 
     python tools/benchmark_backbone.py [--models lowformer_b1 ...] [--sizes 224 512]
-                                       [--batches 1 8] [--repeats 20] [--threads N]
+        [--batches 1 8] [--variants cpu/fp32 cpu/bf16 openvino/bf16 ...] [--repeats 20]
+        [--threads N]
 
-Same process, same input, interleaved runs; prints per-config median latency of both and
-the ratio mmlow / timm (below 1.0: mmlow is faster). Both compute the last stage's feature map
-(timm through forward_intermediates), checked equal before timing.
+Same process, same input, interleaved runs; prints per config the median latency of timm and
+of each variant, the ratio variant / timm (below 1.0: mmlow is faster), and the achieved
+GFLOP/s beside the machine's matmul peak of that precision on the same threads. Every variant
+computes the last stage's feature map (timm through forward_intermediates), checked against
+timm first.
 """
 import argparse
 import warnings
@@ -15,9 +19,18 @@ warnings.filterwarnings('ignore')
 import torch  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.benchmark.timm_pair import backbone_vs_timm  # noqa: E402
+from mmlow.benchmark import BACKENDS  # noqa: E402
+from mmlow.benchmark.timm_pair import backbone_report  # noqa: E402
 
 FLAGSHIPS = ('lowformer_b1', 'efficientvit_m4', 'efficientformer_l1', 'efficientformerv2_s1')
+
+
+def variant(text: str):
+    backend, _, precision = text.partition('/')
+    if backend not in BACKENDS:
+        raise argparse.ArgumentTypeError(f'unknown backend {backend!r} in {text!r}; choose '
+                                         f'one of {list(BACKENDS)}')
+    return backend, precision or BACKENDS[backend].precisions[0]
 
 
 def main(argv=None):
@@ -25,20 +38,16 @@ def main(argv=None):
     parser.add_argument('--models', nargs='+', default=list(FLAGSHIPS))
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512])
     parser.add_argument('--batches', nargs='+', type=int, default=[1, 8])
+    parser.add_argument('--variants', nargs='+', type=variant, default=[('cpu', 'fp32')],
+                        help='BACKEND[/PRECISION] each, e.g. cpu/bf16 openvino/bf16')
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--threads', type=int, default=None)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, CPU eager fp32')
-    print('| model | input | timm eager (ms) | mmlow deploy (ms) | ratio mmlow/timm |')
-    print('|---|---|---|---|---|')
-    worst = 0.0
-    for row in backbone_vs_timm(args.models, args.sizes, args.batches, args.repeats):
-        worst = max(worst, row['ratio'])
-        print(f'| {row["name"]} | {row["input"]} | {row["timm_ms"]:.1f} | '
-              f'{row["mmlow_ms"]:.1f} | {row["ratio"]:.3f} |', flush=True)
-    print(f'worst ratio: {worst:.3f}')
+    for line in backbone_report(args.models, args.sizes, args.batches, args.repeats,
+                                args.variants):
+        print(line, flush=True)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,9 @@ from mmlow.converters import convert_state_dict
 from mmlow.models.classifiers import build_classifier, split_name
 from mmlow.models.layers import relative_offset_index
 from mmlow.models.weights import load_strict
+from mmlow.analysis import count_macs
+from .backends import build_backend
+from .peak import achieved_gflops, machine_peaks
 from .timing import time_interleaved
 
 
@@ -57,27 +60,68 @@ def timm_pair(name: str, size: int = 224,
 
 @torch.inference_mode()
 def backbone_vs_timm(names: Sequence[str], sizes: Sequence[int], batches: Sequence[int],
-                     repeats: int = 20) -> Iterator[dict]:
-    """Time each mmlow backbone, deployed (BN fused), against timm's eager model, interleaved
-    in this process, on the last stage's feature map (checked equal first). Yields one row per
-    (name, size, batch) with both medians in ms and their ratio mmlow / timm."""
+                     repeats: int = 20,
+                     variants: Sequence[Tuple[str, str]] = (('cpu', 'fp32'), )
+                     ) -> Iterator[dict]:
+    """Time each mmlow backbone, deployed (BN fused) on each (backend, precision) of
+    ``variants``, against timm's eager fp32 model, interleaved in this process, on the last
+    stage's feature map (each checked against timm first: within 1e-3 in fp32, within the
+    backend's tolerance otherwise). Yields one row per (name, size, batch): timm's median in ms,
+    the backbone's MACs and per variant its median ms and ratio to timm."""
     for name in names:
         for size in sizes:
             reference, classifier = timm_pair(name, size)
             backbone = classifier.backbone
             backbone.out_indices = (len(backbone.stages) - 1, )
-            backbone.switch_to_deploy()
             for batch in batches:
                 x = torch.randn(batch, 3, size, size)
 
                 def timm_features():
                     return reference.forward_intermediates(x, indices=1,
                                                            intermediates_only=True)[-1]
-                expected, got = timm_features(), backbone(x)[-1]
-                if expected.shape != got.shape or (expected - got).abs().max() > 1e-3:
-                    raise RuntimeError(f'{name}: deployed outputs differ from timm at {size}')
-                result = time_interleaved({'timm': timm_features, 'mmlow': lambda: backbone(x)},
-                                          repeats=repeats, warmup=3)
-                timm_ms, mmlow_ms = result['timm']['median_ms'], result['mmlow']['median_ms']
+                expected = timm_features()
+                runs = {'timm': timm_features}
+                for backend, precision in variants:
+                    forward = build_backend(backend, backbone, x, precision)
+                    got = forward(x)[-1]
+                    if precision == 'fp32' and (expected - got).abs().max() > 1e-3:
+                        raise RuntimeError(f'{name}: deployed outputs on {backend} differ '
+                                           f'from timm at {size}')
+                    runs[f'{backend}/{precision}'] = lambda forward=forward: forward(x)
+                result = time_interleaved(runs, repeats=repeats, warmup=3)
+                timm_ms = result.pop('timm')['median_ms']
                 yield dict(name=name, input=f'{batch}x3x{size}x{size}', timm_ms=timm_ms,
-                           mmlow_ms=mmlow_ms, ratio=mmlow_ms / timm_ms)
+                           macs=count_macs(backbone, tuple(x.shape)),
+                           variants={key: dict(ms=value['median_ms'],
+                                               ratio=value['median_ms'] / timm_ms)
+                                     for key, value in result.items()})
+
+
+def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequence[int],
+                    repeats: int = 20,
+                    variants: Sequence[Tuple[str, str]] = (('cpu', 'fp32'), )
+                    ) -> Iterator[str]:
+    """tools/benchmark_backbone.py's output, line by line: the machine's matmul peaks, then a
+    Markdown row per (name, size, batch) with, per variant, the median ms, the ratio to timm
+    eager fp32 and the achieved GFLOP/s as a share of the peak of the variant's precision;
+    last the worst ratio per variant."""
+    peaks = machine_peaks()
+    yield (f'torch {torch.__version__}, {torch.get_num_threads()} threads; matmul peak '
+           f'{peaks["fp32"]:.0f} GFLOP/s fp32, {peaks["bf16"]:.0f} GFLOP/s bf16')
+    keys = [f'{backend}/{precision}' for backend, precision in variants]
+    yield ('| model | input | GMACs | timm eager fp32 ms | ' +
+           ' | '.join(f'{key} ms | ratio | GFLOP/s (% peak)' for key in keys) + ' |')
+    yield '|---' * (4 + 3 * len(keys)) + '|'
+    worst = dict.fromkeys(keys, 0.)
+    for row in backbone_vs_timm(names, sizes, batches, repeats, variants):
+        cells = [row['name'], row['input'], f'{row["macs"] / 1e9:.2f}', f'{row["timm_ms"]:.1f}']
+        for key in keys:
+            variant = row['variants'][key]
+            worst[key] = max(worst[key], variant['ratio'])
+            rate = achieved_gflops(row['macs'], variant['ms'])
+            peak = peaks['bf16' if key.endswith('bf16') else 'fp32']
+            cells += [f'{variant["ms"]:.1f}', f'{variant["ratio"]:.3f}',
+                      f'{rate:.0f} ({100 * rate / peak:.0f} %)']
+        yield '| ' + ' | '.join(cells) + ' |'
+    for key in keys:
+        yield f'worst ratio {key} / timm eager fp32: {worst[key]:.3f}'

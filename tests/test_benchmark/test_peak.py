@@ -1,0 +1,38 @@
+"""Achieved GFLOP/s beside the machine's matmul peak, and the backbone-vs-timm tool."""
+import re
+
+import pytest
+import torch
+
+from mmlow.benchmark.peak import achieved_gflops, matmul_peak_gflops
+from tools.benchmark_backbone import main as benchmark_backbone
+
+
+def test_achieved_gflops_counts_two_flops_per_mac():
+    assert achieved_gflops(macs=5 * 10**9, ms=100.) == pytest.approx(100.)
+
+
+def test_matmul_peak_is_a_real_rate():
+    # a 256 matmul takes microseconds to milliseconds: anything between 0.1 GFLOP/s and what
+    # 2 cores can do at most (AVX-512 bf16 on every cycle) is a measurement
+    for precision in ('fp32', 'bf16'):
+        assert 0.1 < matmul_peak_gflops(precision, size=256, repeats=2) < 10_000
+
+
+def test_benchmark_backbone_reports_each_variant_against_timm(capsys):
+    torch.manual_seed(0)
+    benchmark_backbone(['--models', 'lowformer_b0', '--sizes', '64', '--batches', '1',
+                        '--variants', 'cpu', 'cpu/bf16', '--repeats', '2'])
+    out = capsys.readouterr().out
+    peaks = re.search(r'matmul peak (\d+) GFLOP/s fp32, (\d+) GFLOP/s bf16', out)
+    assert peaks and int(peaks[1]) > 0 and int(peaks[2]) > 0
+    (row, ) = [line for line in out.splitlines() if line.startswith('| lowformer_b0')]
+    cells = [cell.strip() for cell in row.strip('|').split('|')]
+    assert cells[:2] == ['lowformer_b0', '1x3x64x64'] and len(cells) == 4 + 2 * 3
+    timm_ms = float(cells[3])
+    for ms, ratio, rate in (cells[4:7], cells[7:10]):
+        assert float(ratio) == pytest.approx(float(ms) / timm_ms, rel=0.05, abs=2e-3)
+        gflops, share = re.fullmatch(r'(\d+) \((\d+) %\)', rate).groups()
+        assert int(gflops) >= 0 and 0 <= int(share) <= 100
+    assert 'worst ratio cpu/fp32 / timm eager fp32' in out
+    assert 'worst ratio cpu/bf16 / timm eager fp32' in out
