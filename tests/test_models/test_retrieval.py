@@ -9,6 +9,7 @@ from mmengine.runner import Runner
 from pytorch_metric_learning.losses import ProxyAnchorLoss
 
 from mmlow.models.retrieval import EmbeddingNeck, ProxyAnchorHead
+from mmlow.models.retrieval import retriever as retriever_module
 from tests.tiny_configs import tiny_retrieval_cfg
 
 SHAPES_CONFIG = 'configs/retrieval/lowformer_b1_shapes.py'
@@ -53,13 +54,18 @@ def build_runner(shapes_root, work_dir, head=None):
     return Runner.from_cfg(cfg)
 
 
-def gallery_from_scratch(model):
-    """What the gallery embeddings are with the model's current weights."""
+def embedded_from_scratch(model):
+    """A copy of the model whose gallery is embedded afresh with the current weights."""
     fresh = copy.deepcopy(model)
     fresh.prototype_inited = False
     fresh._gallery_loader = model._gallery_loader
     fresh.prepare_prototype()
-    return fresh.prototype_vecs
+    return fresh
+
+
+def gallery_from_scratch(model):
+    """What the gallery embeddings are with the model's current weights."""
+    return embedded_from_scratch(model).prototype_vecs
 
 
 @pytest.mark.parametrize('head', [
@@ -87,6 +93,24 @@ def test_training_and_gallery_refresh(shapes_root, tmp_path, head):
     assert model.gallery_refreshes == 2
     assert not torch.allclose(model.prototype_vecs, first)
     torch.testing.assert_close(model.prototype_vecs, gallery_from_scratch(model))
+
+
+def test_gallery_embedded_twice_across_processes_is_merged_not_added(shapes_root, tmp_path,
+                                                                    monkeypatch):
+    """mmengine's DefaultSampler pads the last batch with images another process also
+    embeds: here a second process embedded every gallery image again."""
+    model = build_runner(shapes_root, tmp_path).model
+    single = embedded_from_scratch(model)
+
+    def two_processes_with_the_same_share(tensor, op='sum'):
+        if op == 'sum':
+            tensor.mul_(2)
+        elif op not in ('max', 'min'):
+            raise AssertionError(f'unexpected reduction {op}')
+    monkeypatch.setattr(retriever_module.dist, 'all_reduce', two_processes_with_the_same_share)
+    merged = embedded_from_scratch(model)
+    torch.testing.assert_close(merged.prototype_vecs, single.prototype_vecs)
+    assert torch.equal(merged.prototype_labels, single.prototype_labels)
 
 
 def test_predict_excludes_each_query_from_its_own_results(shapes_root, tmp_path):

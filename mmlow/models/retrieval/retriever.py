@@ -111,6 +111,7 @@ class EmbeddingRetriever(ImageToImageRetriever):
         device = next(self.parameters()).device
         num = len(self._gallery_loader.dataset)
         vectors, labels = None, torch.zeros(num, dtype=torch.long, device=device)
+        embedded = torch.zeros(num, device=device)
         for batch in track_on_main_process(self._gallery_loader, 'Embedding the gallery'):
             data = self.data_preprocessor(batch, False)
             embeddings = self.embed(data['inputs'])
@@ -118,13 +119,17 @@ class EmbeddingRetriever(ImageToImageRetriever):
                 vectors = embeddings.new_zeros(num, embeddings.shape[1])
             index = torch.tensor([s.sample_idx for s in data['data_samples']], device=device)
             vectors[index] = embeddings
+            embedded[index] = 1
             labels[index] = torch.cat([s.gt_label.view(-1)[:1] for s in data['data_samples']]
                                       ).to(device)
         if vectors is None:
             raise ValueError('the gallery dataloader yielded no images')
-        # each process embedded its share; the others' rows are zero
+        # each process embedded its share (the others' rows are zero); a padding sampler
+        # gives the last images to two processes: average the copies, never add labels
         dist.all_reduce(vectors)
-        dist.all_reduce(labels)
+        dist.all_reduce(embedded)
+        dist.all_reduce(labels, op='max')
+        vectors /= embedded.clamp(min=1).unsqueeze(1)
         self._set_gallery_buffers(vectors, labels)
         self.gallery_refreshes += 1
         self.train(was_training)
