@@ -8,6 +8,10 @@ The exported graph is ``model(inputs, mode='tensor')``: backbone, neck and head 
 normalised (N, 3, H, W) input, without pre-processing or post-processing (NMS, box decoding,
 logit resizing), which stay in Python. Without CKPT the weights are random (for timing).
 Exit status 1 when the export's outputs differ from eager.
+
+A tracking config is exported as the tracker runs: two graphs in the folder --out (template
+branch; search branch + head, taking the template's features), checked against eager PyTorch
+within 1e-4.
 """
 import argparse
 import os
@@ -22,16 +26,21 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
+from mmlow.apis import load_config  # noqa: E402
+from mmlow.apis.tracking import export_tracker, is_tracking_config  # noqa: E402
 from mmlow.benchmark import OutputMismatchError, build_backend  # noqa: E402
 from mmlow.benchmark.backends import ONNX_OPSET  # noqa: E402
 from mmlow.benchmark.loading import DEFAULT_SHAPES, model_from_config  # noqa: E402
+
+TRACKER_TOLERANCE = 1e-4
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
-    parser.add_argument('--out', required=True, help='the .onnx file to write')
+    parser.add_argument('--out', required=True,
+                        help='the .onnx file to write (a tracking config: a folder)')
     parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                         help='input size after pre-processing, padding included (default: '
                         '800 1344 for detectors, 512 512 for segmenters, 224 224 otherwise)')
@@ -45,6 +54,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    if is_tracking_config(cfg):
+        report, error = export_tracker(cfg, args.checkpoint, args.out, args.opset)
+        print(report)
+        if error > TRACKER_TOLERANCE:
+            print(f'error: ONNX Runtime differs from eager by {error:.2e} > '
+                  f'{TRACKER_TOLERANCE:.0e}', file=sys.stderr)
+            return 1
+        return 0
     model, scope = model_from_config(args.config, args.checkpoint, args.cfg_options)
     module = model.backbone if args.backbone_only else model
     inputs = torch.randn(args.batch, 3, *(args.shape or DEFAULT_SHAPES[scope]))

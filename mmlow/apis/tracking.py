@@ -126,6 +126,37 @@ def export_tracker_onnx(model, out_dir: str, opset: int = 17) -> Tuple[str, str]
     return template_path, search_path
 
 
+@torch.no_grad()
+def tracker_onnx_error(model, template_path: str, search_path: str, seed: int = 0) -> float:
+    """Largest absolute difference between the two ONNX Runtime graphs, chained as the
+    tracker chains them, and eager PyTorch on random crops (score as probabilities)."""
+    import onnxruntime as ort
+    gen = torch.Generator().manual_seed(seed)
+    template = torch.rand(1, 3, model.template_size, model.template_size, generator=gen) * 255
+    search = torch.rand(1, 3, model.search_size, model.search_size, generator=gen) * 255
+    feat = model.template_features(template)
+    score, offset, size = model.search_forward(search, feat)
+    sessions = [ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+                for path in (template_path, search_path)]
+    onnx_feat = sessions[0].run(None, {'template': template.numpy()})[0]
+    outputs = sessions[1].run(None, {'search': search.numpy(), 'template_feat': onnx_feat})
+    pairs = [(onnx_feat, feat)] + list(zip(outputs, (score.sigmoid(), offset, size)))
+    return max(float(np.abs(ours - eager.numpy()).max()) for ours, eager in pairs)
+
+
+def export_tracker(cfg: Config, checkpoint: Optional[str], out_dir: str,
+                   opset: int = 17) -> Tuple[str, float]:
+    """tools/export_onnx.py for tracking configs: the two graphs in ``out_dir``; returns the
+    report and ONNX Runtime's largest absolute error against eager."""
+    model = build_tracker_model(cfg, checkpoint)
+    template_path, search_path = export_tracker_onnx(model, out_dir, opset)
+    error = tracker_onnx_error(model, template_path, search_path)
+    return (f'wrote {template_path} (template crop {model.template_size} px -> features) and '
+            f'{search_path} (search crop {model.search_size} px + features -> score, offset, '
+            f'size), opset {opset}\n  ONNX Runtime vs eager PyTorch: max absolute error '
+            f'{error:.2e}'), error
+
+
 def onnx_crop_tracker(model, template_path: str, search_path: str) -> CropTracker:
     """The same tracking loop over ONNX Runtime sessions of the two graphs."""
     import onnxruntime as ort

@@ -1,6 +1,7 @@
 """One-stream tracker: crop geometry, presets of every family, mixed attention, losses, a few
 training iterations, the frame loop and the two-graph ONNX export."""
 import glob
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -11,10 +12,11 @@ from mmlow.models.tracking import (CropTracker, NCCTracker, OneStreamTracker, St
                                    clip_box, crop, crop_transform, decode_boxes, hann_window)
 from mmlow.models.tracking.losses import gaussian_centre_map, gaussian_focal_loss
 from mmlow.registry import MODELS
-from tests.conftest import randomize_
+from tests.conftest import REPO_ROOT, randomize_
 
-CPU_CONFIG = 'configs/tracking/lowformer-track_cpu_synthetic.py'
-PRESETS = sorted(glob.glob('configs/tracking/*.py'))
+CPU_CONFIG = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_cpu_synthetic.py')
+PRESETS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs/tracking/*.py')))
+assert len(PRESETS) >= 6, 'the tracking presets were not found'
 
 
 @pytest.mark.parametrize('box, factor, size', [([10.5, 20.25, 30, 12], 4.0, 128),
@@ -159,6 +161,35 @@ def test_crop_tracker_follows_boxes_back_to_the_frame():
 def test_hann_window_prefers_the_centre():
     window = hann_window(8, 8)
     assert window.argmax() in (27, 28, 35, 36) and window.min() > 0
+
+
+def test_tracking_loop_applies_the_window_and_caches_the_template():
+    """A peak at the edge of the score map, slightly above one near the centre: the Hann
+    window makes the tracker keep the central one (a jump to the edge needs a clear lead);
+    the template branch runs once per sequence, not per frame."""
+    template_calls = []
+
+    def template_fn(patch):
+        template_calls.append(patch.shape)
+        return np.ones((1, 4))
+
+    def search_fn(patch, template_feat):
+        score = np.full((1, 1, 8, 8), 0.1)
+        score[0, 0, 4, 4] = 0.8      # the centre cell of the 8x8 map
+        score[0, 0, 0, 0] = 0.9      # the corner
+        offset = np.full((1, 2, 8, 8), 0.5)
+        size = np.full((1, 2, 8, 8), 0.25)  # 32 of the 128 crop px: 40 frame px
+        return score, offset, size
+
+    tracker = CropTracker(template_fn, search_fn, 64, 128, 2.0, 4.0)
+    frame = np.zeros((400, 400, 3), np.uint8)
+    tracker.init(frame, [180, 180, 40, 40])
+    for _ in range(3):
+        box = tracker.track(frame)
+    # the centre cell with its offset is 8 of the 128 crop px (10 frame px) right of and below
+    # the crop's centre: 10 px a frame; the corner would have thrown the box far up and left
+    np.testing.assert_allclose(box, [210, 210, 40, 40], atol=1e-6)
+    assert template_calls == [(1, 3, 64, 64)]
 
 
 def test_baselines():

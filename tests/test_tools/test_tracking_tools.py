@@ -72,18 +72,52 @@ def test_eval_tool_reports_a_missing_dataset(tmp_path, capsys):
     assert 'GOT-10k val folder not found' in capsys.readouterr().err
 
 
-def test_track_demo_writes_a_video(tiny, tmp_path):
+def _read_video(path):
+    capture = cv2.VideoCapture(path)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+@pytest.mark.parametrize('source', ['folder', 'video'])
+def test_track_demo_draws_the_box_on_every_frame(tiny, tmp_path, source):
     root, truth, checkpoint, _ = tiny
     name = next(iter(truth))
+    folder = root / 'data' / 'val' / name
+    frames = sorted(folder.glob('*.jpg'))
+    if source == 'video':  # the same frames as a video file (lossless codec)
+        first = cv2.imread(str(frames[0]))
+        path = str(tmp_path / 'input.avi')
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'FFV1'), 25,
+                                 (first.shape[1], first.shape[0]))
+        for frame in frames:
+            writer.write(cv2.imread(str(frame)))
+        writer.release()
+    else:
+        path = str(folder)
     out = str(tmp_path / 'demo.mp4')
     x, y, w, h = truth[name][0][0]
-    assert _tool('track_demo').main([CPU_CONFIG, checkpoint, str(root / 'data' / 'val' / name),
+    assert _tool('track_demo').main([CPU_CONFIG, checkpoint, path,
                                      '--init', f'{x},{y},{w},{h}', '--out', out]) == 0
-    capture = cv2.VideoCapture(out)
-    frames = 0
-    while capture.read()[0]:
-        frames += 1
-    assert frames == 4
+    written = _read_video(out)
+    assert len(written) == len(frames) == 4
+    # frame 0 shows the given box: its top edge is drawn in green over the image
+    top = written[0][int(round(y)), int(round(x)) + 2:int(round(x + w)) - 2].astype(int)
+    blue, green, red = top.mean(0)
+    assert green > 150 and green > blue + 60 and green > red + 60, top.mean(0)
+
+
+def test_export_tool_writes_both_tracker_graphs(tmp_path, capsys):
+    pytest.importorskip('onnxruntime')
+    out = tmp_path / 'onnx'
+    assert _tool('export_onnx').main([CPU_CONFIG, '--out', str(out)]) == 0
+    report = capsys.readouterr().out
+    assert (out / 'template_branch.onnx').is_file() and (out / 'search_branch.onnx').is_file()
+    error = float(report.rsplit('max absolute error', 1)[1])
+    assert error <= 1e-4
 
 
 def test_compare_trackers_prints_one_table(tiny, tmp_path, capsys):
