@@ -10,7 +10,9 @@ from PIL import Image
 from torch.utils._pytree import tree_flatten
 
 from mmlow.benchmark import RECORD_KEYS
+from mmlow.benchmark import backend_model as backend_model_module
 from mmlow.benchmark.compare import spearman
+from mmlow.benchmark.detection import preselect_top_priors
 from mmlow.benchmark.loading import model_from_config
 from tests.conftest import randomize_
 from tools.benchmark import main as benchmark_main
@@ -78,6 +80,28 @@ def test_benchmark_candidates_reach_nms(tmp_path, repo_root, capsys):
     assert '| 400 |' in capsys.readouterr().out
     with pytest.raises(SystemExit):
         benchmark_main([os.path.join(repo_root, CONFIG), '--candidates', 'some'])
+
+
+def test_benchmark_mmdet_filter_keeps_mmdets_dense_filter(tmp_path, repo_root, monkeypatch):
+    calls = []
+
+    def counted(head):
+        calls.append(type(head).__name__)
+        return preselect_top_priors(head)
+    monkeypatch.setattr(backend_model_module, 'preselect_top_priors', counted)
+    records = {}
+    for flags in ([], ['--mmdet-filter']):
+        out = str(tmp_path / f'bench{len(flags)}.json')
+        calls.clear()
+        torch.manual_seed(0)  # the same random weights and image for both runs
+        assert benchmark_main([os.path.join(repo_root, CONFIG), '--shape', '64', '64',
+                               '--iters', '1', '--warmup', '0', '--candidates', '400',
+                               '--out', out, *flags]) == 0
+        with open(out) as f:
+            (records[bool(flags)], ) = json.load(f)
+        assert calls == ([] if flags else ['RetinaHead'])
+    for key in ('nms_candidates', 'boxes_out'):  # the same post-processing either way
+        assert records[True][key] == records[False][key]
 
 
 def test_benchmark_times_real_images_through_the_test_pipeline(tmp_path, repo_root,

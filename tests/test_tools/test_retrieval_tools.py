@@ -8,6 +8,7 @@ import cv2
 import pytest
 from mmengine.runner import Runner
 
+from mmlow.apis.retrieval import QUERY, RIGHT, UNKNOWN, WRONG
 from tests.conftest import REPO_ROOT
 from tests.tiny_configs import tiny_retrieval_cfg
 from tools.analysis.retrieval_baselines import main as baselines_main
@@ -59,6 +60,12 @@ def test_retrieve_draws_queries_beside_their_neighbours(trained, tmp_path):
     assert grid is not None
     tile = 128 + 22 + 8  # tile, caption, padding
     assert grid.shape[:2] == (2 * tile, 4 * (128 + 8))
+    for row, result in enumerate(results):  # each tile's frame says right / wrong
+        expected = [QUERY] + [RIGHT if n['label'] == result['label'] else WRONG
+                              for n in result['neighbours']]
+        frames = [tuple(int(v) for v in grid[row * tile + 6, column * (128 + 8) + 6])
+                  for column in range(4)]
+        assert frames == expected
 
     # a folder of unlabelled gallery images: no right / wrong marks
     folder = tmp_path / 'gallery'
@@ -70,6 +77,9 @@ def test_retrieve_draws_queries_beside_their_neighbours(trained, tmp_path):
     (result, ) = json.loads(answer.read_text())['results']
     assert result['label'] is None and len(result['neighbours']) == 3
     assert all(n['label'] is None for n in result['neighbours'])
+    grid = cv2.imread(str(out))
+    assert [tuple(int(v) for v in grid[6, column * (128 + 8) + 6]) for column in range(4)] == \
+        [QUERY, UNKNOWN, UNKNOWN, UNKNOWN]
 
 
 def test_retrieve_reports_missing_query(trained, tmp_path, capsys):
