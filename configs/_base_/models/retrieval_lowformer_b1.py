@@ -1,9 +1,8 @@
 # Image retrieval with a LowFormer-B1 embedding: last stage -> global average pooling -> a
 # 512-d L2-normalised embedding (linear + BN) trained with ArcFace (scale 30, margin 0.3; see
 # README, Retrieval). The leaf sets the head's classes and the gallery (model.prototype).
-# ImageNet weights in any LowFormer layout (official, timm or converted by
-# tools/convert_checkpoint.py); hub downloads are not attempted.
-pretrained = 'checkpoints/lowformer_b1_in1k.pth'
+_base_ = '../backbones/lowformer_b1.py'
+
 embedding_dim = 512
 
 data_preprocessor = dict(
@@ -12,8 +11,7 @@ data_preprocessor = dict(
 model = dict(
     type='EmbeddingRetriever',
     image_encoder=[
-        dict(type='LowFormer', arch='b1', out_indices=(3, ), drop_path_rate=0.1,
-             init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+        dict(_base_.lowformer_b1_backbone, out_indices=(3, )),
         dict(type='mmpretrain.GlobalAveragePooling'),
         dict(type='EmbeddingNeck', in_channels=256, out_channels=embedding_dim),
     ],
