@@ -1,17 +1,10 @@
 # Mask R-CNN-EfficientFormer-L1, 1x COCO, the EfficientFormer paper's protocol: a GroupNorm on
 # each returned stage, AdamW 2e-4, weight decay 1e-4 (none on the attention biases).
-_base_ = './mask-rcnn_lowformer_b1_fpn_1x_coco.py'
-
-pretrained = 'checkpoints/efficientformer_l1_in1k.pth'
+_base_ = ['./mask-rcnn_lowformer_b1_fpn_1x_coco.py', '../_base_/backbones/efficientformer_l1.py']
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='EfficientFormer',
-        arch='l1',
-        out_indices=(0, 1, 2, 3),
-        out_norm_cfg=dict(type='GN', num_groups=1),
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    backbone=dict(_base_.efficientformer_l1_backbone, _delete_=True, out_indices=(0, 1, 2, 3),
+                  out_norm_cfg=dict(type='GN', num_groups=1)),
     neck=dict(in_channels=[48, 96, 224, 448]))
 
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'pos_bias': dict(decay_mult=0.)}))

@@ -2,18 +2,12 @@
 # with the backbone swapped. Its stride 16/32/64 features go through EfficientViTFPN, whose
 # transposed conv adds the stride-8 level; AdamW 1e-4, weight decay 0.05, none on the
 # attention biases.
-_base_ = './retinanet_lowformer_b1_fpn_1x_coco.py'
-
-pretrained = 'checkpoints/efficientvit_m4_in1k.pth'
+_base_ = ['./retinanet_lowformer_b1_fpn_1x_coco.py', '../_base_/backbones/efficientvit_m4.py']
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='EfficientViTMSRA',
-        arch='m4',
-        out_indices=(0, 1, 2),
-        norm_eval=True,  # the reference trains detection with frozen BN statistics
-        init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    # the reference trains detection with frozen BN statistics
+    backbone=dict(_base_.efficientvit_m4_backbone, _delete_=True, out_indices=(0, 1, 2),
+                  norm_eval=True),
     neck=dict(type='EfficientViTFPN', in_channels=[128, 256, 384], num_extra_trans_convs=1))
 
 optim_wrapper = dict(
