@@ -14,6 +14,7 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
+from mmlow.apis import run_cli  # noqa: E402
 from mmlow.apis.convert import convert_file  # noqa: E402
 from mmlow.models.classifiers import BACKBONES  # noqa: E402
 
@@ -26,13 +27,13 @@ def main(argv=None):
                         help=f'<family>_<variant>, family in {sorted(BACKBONES)}, '
                         'e.g. lowformer_b1')
     args = parser.parse_args(argv)
-    try:
+
+    def convert():
         layout = convert_file(args.src, args.dst, args.arch)
-    except ValueError as exc:  # CheckpointError, WeightsMismatchError, unknown name
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(f'converted {args.src} ({layout} layout) -> {args.dst} ({args.arch})')
-    return 0
+        print(f'converted {args.src} ({layout} layout) -> {args.dst} ({args.arch})')
+        return 0
+    # ValueError: CheckpointError, WeightsMismatchError, an unknown name
+    return run_cli(convert, user_errors=(ValueError, ))
 
 
 if __name__ == '__main__':

@@ -7,16 +7,16 @@ Without --gallery the config's gallery dataset is searched (labels known: green 
 identity, red = another); with --gallery DIR every image under DIR (no labels: grey frames).
 """
 import argparse
-import json
 import sys
 import warnings
 
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
+import mmengine  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import resolve_checkpoint  # noqa: E402
+from mmlow.apis import resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.retrieval import draw_retrieval_grid, retrieve  # noqa: E402
 
 
@@ -39,17 +39,15 @@ def main(argv=None):
     if args.topk <= 0:
         print('error: --topk must be > 0', file=sys.stderr)
         return 2
-    try:
+
+    def search_and_draw():
         results = retrieve(args.config, resolve_checkpoint(args.checkpoint), args.query,
                            args.topk, args.gallery, args.cfg_options)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(f'wrote {draw_retrieval_grid(results, args.out)}')
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(results, f, indent=2)
-    return 0
+        print(f'wrote {draw_retrieval_grid(results, args.out)}')
+        if args.json:
+            mmengine.dump(results, args.json, indent=2)
+        return 0
+    return run_cli(search_and_draw, user_errors=(FileNotFoundError, ValueError))
 
 
 if __name__ == '__main__':

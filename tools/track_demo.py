@@ -7,7 +7,7 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import load_config, resolve_checkpoint  # noqa: E402
+from mmlow.apis import load_config, resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.tracking import track_video  # noqa: E402
 
 
@@ -28,14 +28,13 @@ def main(argv=None):
     parser.add_argument('--out', default='track_demo.mp4')
     parser.add_argument('--fps', type=float, default=25.0)
     args = parser.parse_args(argv)
-    try:
+
+    def track():
         boxes = track_video(load_config(args.config), resolve_checkpoint(args.checkpoint),
                             args.source, args.init, args.out, args.fps)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(f'{len(boxes)} frames tracked, written to {args.out}')
-    return 0
+        print(f'{len(boxes)} frames tracked, written to {args.out}')
+        return 0
+    return run_cli(track, user_errors=(FileNotFoundError, ValueError))
 
 
 if __name__ == '__main__':

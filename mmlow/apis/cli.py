@@ -2,7 +2,7 @@
 traceback. ``--debug`` shows the traceback of user errors too."""
 import re
 import sys
-from typing import Callable
+from typing import Callable, Sequence, Type
 
 import torch
 
@@ -32,12 +32,16 @@ def user_message(exc: BaseException) -> str:
     return _REGISTRY_PREFIX.sub('', str(exc))
 
 
-def run_cli(command: Callable[[], int], debug: bool = False) -> int:
-    """Run a tool's body; a UserError (or running out of memory) ends in one line on stderr."""
+def run_cli(command: Callable[[], int], debug: bool = False,
+            user_errors: Sequence[Type[Exception]] = ()) -> int:
+    """Run a tool's body; a UserError, one of the tool's ``user_errors`` (e.g. ValueError where
+    its library functions raise that for bad input) or running out of memory ends in one line
+    on stderr."""
     try:
         return command()
     except Exception as exc:
-        if debug or not (isinstance(exc, UserError) or is_out_of_memory(exc)):
+        expected = (UserError, *user_errors)
+        if debug or not (isinstance(exc, expected) or is_out_of_memory(exc)):
             raise
         print(f'error: {user_message(exc)}', file=sys.stderr)
         return USER_ERROR_EXIT
