@@ -15,8 +15,8 @@ import torch
 # NMS and boxes that came out (None for other models).
 RECORD_KEYS = ('model', 'config', 'phase', 'mode', 'backend', 'device', 'precision', 'deploy',
                'batch_size', 'input_shape', 'num_iters', 'warmup', 'num_images', 'median_ms',
-               'p90_ms', 'mean_ms', 'fps', 'forward_ms', 'nms_candidates', 'boxes_out', 'torch',
-               'threads', 'hardware')
+               'p90_ms', 'mean_ms', 'fps', 'forward_ms', 'nms_candidates', 'boxes_out',
+               'stages_ms', 'torch', 'threads', 'hardware')
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -63,9 +63,10 @@ def make_record(*, model: str, config: Optional[str], phase: str, mode: str, bac
                 device: str, precision: str, deploy: bool, batch_size: int,
                 input_shape: Optional[Sequence[int]], warmup: int, stats: dict,
                 counts: Optional[dict] = None) -> dict:
-    """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations, and
-    ``forward_ms``."""
-    counts = dict(dict(forward_ms=None, nms_candidates=None, boxes_out=None), **(counts or {}))
+    """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations,
+    ``forward_ms`` and ``stages_ms`` (mmlow.benchmark.stages.stage_summary)."""
+    counts = dict(dict(forward_ms=None, nms_candidates=None, boxes_out=None, stages_ms=None),
+                  **(counts or {}))
     record = dict(model=model, config=config, phase=phase, mode=mode, backend=backend,
                   device=device, precision=precision, deploy=deploy, batch_size=batch_size,
                   input_shape=list(input_shape) if input_shape else None, warmup=warmup,

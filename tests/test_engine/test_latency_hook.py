@@ -55,6 +55,13 @@ def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
         assert 0 < hook.records[0]['boxes_out'] <= 100
     # the backbone is a part of the whole step
     assert backbone.records[0]['median_ms'] < end2end.records[0]['median_ms']
+    # the end-to-end record splits the step into its stages, which add up to it
+    stages = end2end.records[0]['stages_ms']
+    assert list(stages) == ['preprocess', 'backbone', 'neck', 'head', 'postprocess', 'other',
+                            'total']
+    assert stages['total'] == pytest.approx(end2end.records[0]['mean_ms'])
+    assert abs(stages['other']) <= 0.05 * stages['total'] and stages['backbone'] > 0
+    assert backbone.records[0]['stages_ms'] is None
 
     for hook in (end2end, backbone):
         path = os.path.join(runner.log_dir, f'latency_val_{hook.mode}_cpu_iter0.json')
@@ -66,8 +73,11 @@ def test_val_records_end_to_end_and_backbone_latency(tiny_cfg):
     assert scalars['latency/fps'] > 0 and 'coco/bbox_mAP' in scalars
     assert scalars['latency/nms_candidates'] == end2end.records[0]['nms_candidates']
     assert scalars['latency/boxes_out'] == end2end.records[0]['boxes_out']
-    # the model's own val_step is back
+    assert scalars['latency/stages/backbone_ms'] == stages['backbone']
+    # the model's own val_step and forwards are back
     assert 'val_step' not in vars(runner.model)
+    assert 'forward' not in vars(runner.model.backbone)
+    assert 'predict_by_feat' not in vars(runner.model.bbox_head)
 
 
 def test_test_phase_on_a_backend_leaves_out_the_build(tiny_cfg):
@@ -82,10 +92,15 @@ def test_test_phase_on_a_backend_leaves_out_the_build(tiny_cfg):
     assert record['num_iters'] == NUM_IMAGES - 1
     assert record['fps'] > 0
     assert 0 < record['forward_ms'] < record['median_ms']  # the rest: pre- and post-processing
+    assert list(record['stages_ms']) == ['preprocess', 'network', 'postprocess', 'other',
+                                         'total']
+    assert abs(record['stages_ms']['other']) <= 0.05 * record['stages_ms']['total']
     assert list(hook.backend_model.builds) == [(1, 3, 64, 64)]  # one build per input shape
     assert os.path.isfile(os.path.join(runner.log_dir,
                                        'latency_test_end2end_onnxruntime_iter0.json'))
     assert 'test_step' not in vars(runner.model)
+    # the stage timer is gone, the backend's stand-in is back
+    assert not getattr(hook.backend_model.predictor.extract_feat, 'stage_timed', False)
 
 
 def test_candidates_time_a_copy_with_that_many_over_the_threshold(tiny_cfg):

@@ -18,9 +18,12 @@ classification bias lets about N (score, class) pairs per image of the first bat
 score threshold (mmlow.benchmark.detection.set_candidates; on the ``cpu`` backend unless one is
 given); the runner's model is left as it is.
 
-Per run it logs per-image median / p90 / mean latency and FPS, and for single-stage detectors
-the mean (score, class) candidates per image that reached NMS and boxes out (message hub scalars
-``{val,test}/latency/*``, so they reach the log, the scalars JSON and TensorBoard) and writes
+Per run it logs per-image median / p90 / mean latency and FPS, for single-stage detectors
+the mean (score, class) candidates per image that reached NMS and boxes out, and for
+single-stage detectors and segmenters in ``end2end`` mode the mean ms per image of each stage
+(``stages_ms``: preprocess, backbone, neck, head, postprocess, or the backend's network as one;
+see mmlow.benchmark.stages) (message hub scalars ``{val,test}/latency/*``, so they reach the
+log, the scalars JSON and TensorBoard) and writes
 one JSON record (keys: mmlow.benchmark.RECORD_KEYS) to
 ``latency_{phase}_{mode}_{backend}_iter{iter}.json`` in the log dir.
 """
@@ -39,6 +42,7 @@ from mmlow.benchmark.detection import (PostprocessCounter, dense_head, mean_coun
                                        set_candidates)
 from mmlow.benchmark.record import (latency_stats, make_record, model_name, most_common,
                                     percentile)
+from mmlow.benchmark.stages import StageTimer, stage_summary
 from mmlow.registry import HOOKS
 
 MODES = ('end2end', 'backbone', 'embedding', 'search')
@@ -98,6 +102,8 @@ class LatencyHook(Hook):
         self._counts = ([], [])
         self._forward_ms: List[float] = []
         self._timed_method = None
+        self._stage_timer = None
+        self._stage_steps: List[dict] = []
 
     # --- the timers ---------------------------------------------------------------------
 
@@ -129,6 +135,8 @@ class LatencyHook(Hook):
                 return self.backend_model.test_step(data)
         else:
             self._observe(model.data_preprocessor, dense_head(model))
+            if self.mode == 'end2end':
+                self._time_stages(model)
             step = getattr(runner.model, step_name)
         if self.mode == 'backbone':
             backbone = getattr(model, 'backbone', None)
@@ -161,6 +169,19 @@ class LatencyHook(Hook):
         self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
         self._observe(self.backend_model.predictor.data_preprocessor,
                       self.backend_model.dense_head)
+        if not self.backend_model.whole_model and not self.backend_model.retriever:
+            self._time_stages(self.backend_model.predictor, network='extract_feat')
+
+    def _time_stages(self, model, network=None) -> None:
+        """Stage times of single-stage detectors and segmenters; another end2end LatencyHook
+        of the same run may already time them."""
+        timer = StageTimer(self._synchronize)
+        try:
+            attached = timer.attach(model, network)
+        except ValueError:  # no stages to tell apart (two-stage detector, classifier)
+            return
+        if attached:
+            self._stage_timer = timer
 
     def _observe(self, preprocessor, head) -> None:
         self._handles.append(preprocessor.register_forward_hook(self._record_input_shape))
@@ -201,8 +222,11 @@ class LatencyHook(Hook):
         self._steps += 1
         built = self.backend_model is not None and self.backend_model.built_last_step
         candidates, boxes = self._counter.take()
+        stages = self._stage_timer.take() if self._stage_timer is not None else None
         if self._steps <= self.warmup or built:
             return
+        if stages is not None:
+            self._stage_steps.append(stages)
         self._counts[0].extend(candidates)
         self._counts[1].extend(boxes)
         if self.backend_model is not None and self.backend_model.forward_ms is not None:
@@ -223,6 +247,8 @@ class LatencyHook(Hook):
             handle.remove()
         self._handles = []
         self._counter.detach()
+        if self._stage_timer is not None:
+            self._stage_timer.detach()
 
     # --- the record ---------------------------------------------------------------------
 
@@ -251,12 +277,16 @@ class LatencyHook(Hook):
             input_shape=most_common(self._shapes), warmup=self.warmup,
             stats=latency_stats(self._iteration_ms, self._images),
             counts=dict(mean_counts(*self._counts), forward_ms=(
-                percentile(self._forward_ms, 0.5) if self._forward_ms else None)))
+                percentile(self._forward_ms, 0.5) if self._forward_ms else None),
+                stages_ms=(stage_summary(self._stage_steps, self._iteration_ms, self._images)
+                           if self._stage_steps else None)))
         self.records.append(record)
         for key in ('fps', 'median_ms', 'p90_ms', 'mean_ms', 'forward_ms', 'nms_candidates',
                     'boxes_out'):
             if record[key] is not None:
                 runner.message_hub.update_scalar(f'{phase}/latency/{key}', record[key])
+        for stage, ms in (record['stages_ms'] or {}).items():
+            runner.message_hub.update_scalar(f'{phase}/latency/stages/{stage}_ms', ms)
         path = osp.join(runner.log_dir,
                         f'latency_{phase}_{self.mode}_{backend}_iter{runner.iter}.json')
         with open(path, 'w') as f:
