@@ -13,6 +13,7 @@ import mmlow  # noqa: E402,F401
 from mmlow.apis import add_common_args, run_cli, run_testing  # noqa: E402
 from mmlow.apis.testing import metrics_markdown, prepare_test_config  # noqa: E402
 from mmlow.apis.tracking import evaluate_tracking_checkpoint  # noqa: E402
+from mmlow.benchmark import BACKENDS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -23,6 +24,11 @@ def parse_args(argv=None):
                         '(tracking: the folder for the per-sequence result files)')
     parser.add_argument('--show-dir', help='write images with the predictions drawn here')
     parser.add_argument('--metrics-out', help='also write the metrics to this JSON file')
+    parser.add_argument('--backend', choices=list(BACKENDS),
+                        help='evaluate (and time) the deployed model on this backend: the '
+                        'metrics of what it computes, e.g. onnxruntime, or cpu with '
+                        '--precision bf16')
+    parser.add_argument('--precision', help='the backend\'s precision where it has a choice')
     return parser.parse_args(argv)
 
 

@@ -2,9 +2,11 @@
 import argparse
 import numbers
 import os.path as osp
+from typing import Optional
 
 from mmengine.config import Config
 
+from mmlow.errors import ConfigError
 from .checkpoint import resolve_checkpoint
 from .launch import config_scope, prepare_config
 from .runs import add_dump_results
@@ -19,9 +21,6 @@ def enable_drawing(cfg: Config, show_dir: str) -> None:
     elif scope == 'mmseg':
         hook.update(draw=True, interval=1)
         cfg.visualizer.save_dir = show_dir
-        # mmseg names its visualizer 'visualizer': a second runner in one process would get
-        # the first one back, with the first one's save_dir; the runner's own name is unique
-        cfg.visualizer.pop('name', None)
     else:
         hook.update(draw=True, test_out_dir=osp.abspath(show_dir))
 
@@ -36,7 +35,24 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     cfg.load_from = resolve_checkpoint(args.checkpoint)
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
+    if getattr(args, 'backend', None):
+        evaluate_on_backend(cfg, args.backend, args.precision)
+    elif getattr(args, 'precision', None):
+        raise ConfigError('--precision needs --backend (e.g. --backend cpu --precision bf16)')
     return cfg
+
+
+def evaluate_on_backend(cfg: Config, backend: str, precision: Optional[str] = None) -> None:
+    """Evaluate the deployed model on ``backend``: a LatencyHook that runs it there replaces
+    the config's latency hooks (one hook runs the model's copy), so the metrics are those of
+    what the backend computes, beside its latency."""
+    if cfg.get('tracking_test'):
+        raise ConfigError('--backend does not apply to tracking configs: '
+                          'tools/compare_trackers.py --backends runs trackers on backends')
+    hooks = [hook for hook in cfg.get('custom_hooks') or [] if hook.get('type') != 'LatencyHook']
+    # one warm-up iteration: the one that builds the backend is left out anyway
+    cfg.custom_hooks = hooks + [dict(type='LatencyHook', backend=backend, precision=precision,
+                                     warmup=1)]
 
 
 def metrics_markdown(metrics: dict) -> str:

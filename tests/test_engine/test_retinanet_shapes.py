@@ -1,5 +1,6 @@
 """A tiny end-to-end RetinaNet-LowFormer loop on generated shapes: train, resume, test."""
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,10 @@ from tools.test import main as run_test_tool
 from tools.train import main as train_main
 
 
+# two test batches of 3: tools/test.py --backend leaves out the first (warm-up and build)
+NUM_VAL = 6
+
+
 def _log_text(work_dir):
     logs = sorted(glob.glob(os.path.join(work_dir, '*', '*.log')))
     assert logs, f'no log under {work_dir}'
@@ -24,7 +29,7 @@ def test_train_resume_and_test(tmp_path, repo_root):
     work_dir = str(tmp_path / 'work')
     config = tmp_path / 'tiny_shapes.py'
     tiny_shapes_cfg(os.path.join(repo_root, 'configs/detection/retinanet_lowformer_b1_shapes.py'),
-                    str(tmp_path / 'shapes'), work_dir, num_train=6, num_val=3,
+                    str(tmp_path / 'shapes'), work_dir, num_train=6, num_val=NUM_VAL,
                     batch_size=3).dump(str(config))
 
     assert train_main([str(config), '--work-dir', work_dir]) == 0
@@ -47,7 +52,26 @@ def test_train_resume_and_test(tmp_path, repo_root):
                       '--show-dir', str(show_dir)]) == 0
     tested = _log_text(str(tmp_path / 'test'))
     assert 'coco/bbox_mAP' in tested
-    assert len(glob.glob(str(show_dir / '**' / '*.png'), recursive=True)) == 3
+    assert len(glob.glob(str(show_dir / '**' / '*.png'), recursive=True)) == NUM_VAL
+
+    # the same checkpoint evaluated on backends: what they compute, beside their latency
+    metrics = {}
+    for name, options in (('eager', []), ('onnxruntime', ['--backend', 'onnxruntime']),
+                          ('bf16', ['--backend', 'cpu', '--precision', 'bf16'])):
+        out = tmp_path / f'{name}.json'
+        assert run_test_tool([str(config), work_dir, '--work-dir', str(tmp_path / name),
+                              '--metrics-out', str(out), *options]) == 0
+        metrics[name] = json.loads(out.read_text())
+        records = glob.glob(str(tmp_path / name / '*' / 'latency_test_end2end_*.json'))
+        if name != 'eager':
+            (record, ) = [json.loads(open(path).read()) for path in records]
+            assert (record['backend'], record['precision']) == (
+                ('onnxruntime', 'fp32') if name == 'onnxruntime' else ('cpu', 'bf16'))
+            assert record['deploy']
+    assert metrics['onnxruntime']['coco/bbox_mAP'] == pytest.approx(
+        metrics['eager']['coco/bbox_mAP'], abs=1e-3)
+    assert 0 <= metrics['bf16']['coco/bbox_mAP'] <= 1
+    assert run_test_tool([str(config), work_dir, '--precision', 'bf16']) == 2
 
 
 def test_missing_coco_is_a_clear_error(tmp_path, repo_root):

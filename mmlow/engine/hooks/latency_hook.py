@@ -296,7 +296,14 @@ class LatencyHook(Hook):
             f'LatencyHook ({self.mode}, {backend} {precision}): {record["fps"]:.2f} {unit}/s, '
             f'per {unit} median {record["median_ms"]:.2f} ms, p90 {record["p90_ms"]:.2f} ms '
             f'over {record["num_iters"]} iterations (batch {record["batch_size"]}, input '
-            f'{record["input_shape"]}{self._counts_text(record)}); record: {path}')
+            f'{record["input_shape"]}{self._counts_text(record)}){self._error_text()}; '
+            f'record: {path}')
+
+    def _error_text(self) -> str:
+        if self.backend_model is None or not self.backend_model.builds:
+            return ''
+        error = max(build.max_error for build in self.backend_model.builds.values())
+        return f', outputs within {error:.1e} (relative) of eager fp32'
 
     @staticmethod
     def _counts_text(record: dict) -> str:
