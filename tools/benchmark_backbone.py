@@ -19,18 +19,10 @@ warnings.filterwarnings('ignore')
 import torch  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.benchmark import BACKENDS  # noqa: E402
+from mmlow.benchmark.backends import parse_variant  # noqa: E402
 from mmlow.benchmark.timm_pair import backbone_report  # noqa: E402
 
 FLAGSHIPS = ('lowformer_b1', 'efficientvit_m4', 'efficientformer_l1', 'efficientformerv2_s1')
-
-
-def variant(text: str):
-    backend, _, precision = text.partition('/')
-    if backend not in BACKENDS:
-        raise argparse.ArgumentTypeError(f'unknown backend {backend!r} in {text!r}; choose '
-                                         f'one of {list(BACKENDS)}')
-    return backend, precision or BACKENDS[backend].precisions[0]
 
 
 def main(argv=None):
@@ -38,7 +30,7 @@ def main(argv=None):
     parser.add_argument('--models', nargs='+', default=list(FLAGSHIPS))
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512])
     parser.add_argument('--batches', nargs='+', type=int, default=[1, 8])
-    parser.add_argument('--variants', nargs='+', type=variant, default=[('cpu', 'fp32')],
+    parser.add_argument('--variants', nargs='+', type=parse_variant, default=[('cpu', 'fp32')],
                         help='BACKEND[/PRECISION] each, e.g. cpu/bf16 openvino/bf16')
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--threads', type=int, default=None)

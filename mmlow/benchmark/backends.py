@@ -334,6 +334,16 @@ BACKENDS = {
 TORCH_CUDA_FP32 = ('cuda', 'cuda-torchscript')
 
 
+def parse_variant(text: str) -> Tuple[str, str]:
+    """'openvino/bf16' -> ('openvino', 'bf16'); a bare backend name takes its default
+    precision."""
+    backend, _, precision = text.partition('/')
+    if backend not in BACKENDS:
+        raise ValueError(f'unknown backend {backend!r} in {text!r}; choose one of '
+                         f'{list(BACKENDS)}')
+    return backend, precision or BACKENDS[backend].precisions[0]
+
+
 def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
                   precision: Optional[str] = None, deployed: Optional[nn.Module] = None,
                   onnx_path: Optional[str] = None, onnx_opset: int = ONNX_OPSET,
