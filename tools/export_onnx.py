@@ -14,25 +14,17 @@ branch; search branch + head, taking the template's features), checked against e
 within 1e-4.
 """
 import argparse
-import os
-import os.path as osp
 import sys
 import warnings
 
 warnings.filterwarnings('ignore')
 
-import onnx  # noqa: E402
-import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import load_config  # noqa: E402
-from mmlow.apis.tracking import export_tracker, is_tracking_config  # noqa: E402
-from mmlow.benchmark import OutputMismatchError, build_backend  # noqa: E402
+from mmlow.apis.export import export_config_onnx  # noqa: E402
+from mmlow.benchmark import OutputMismatchError  # noqa: E402
 from mmlow.benchmark.backends import ONNX_OPSET  # noqa: E402
-from mmlow.benchmark.loading import DEFAULT_SHAPES, model_from_config  # noqa: E402
-
-TRACKER_TOLERANCE = 1e-4
 
 
 def parse_args(argv=None):
@@ -54,33 +46,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    if is_tracking_config(cfg):
-        report, error = export_tracker(cfg, args.checkpoint, args.out, args.opset)
-        print(report)
-        if error > TRACKER_TOLERANCE:
-            print(f'error: ONNX Runtime differs from eager by {error:.2e} > '
-                  f'{TRACKER_TOLERANCE:.0e}', file=sys.stderr)
-            return 1
-        return 0
-    model, scope = model_from_config(args.config, args.checkpoint, args.cfg_options)
-    module = model.backbone if args.backbone_only else model
-    inputs = torch.randn(args.batch, 3, *(args.shape or DEFAULT_SHAPES[scope]))
-    if osp.dirname(args.out):
-        os.makedirs(osp.dirname(args.out), exist_ok=True)
     try:
-        forward = build_backend('onnxruntime', module, inputs, onnx_path=args.out,
-                                onnx_opset=args.opset, onnx_exporter=args.exporter)
+        print(export_config_onnx(args.config, args.checkpoint, args.out, args.shape,
+                                 args.batch, args.backbone_only, args.opset, args.exporter,
+                                 args.cfg_options))
     except OutputMismatchError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
-    graph = onnx.load(args.out, load_external_data=False).graph
-    outputs = ', '.join(f'{out.name} {[d.dim_value for d in out.type.tensor_type.shape.dim]}'
-                        for out in graph.output)
-    print(f'wrote {args.out} ({args.exporter} exporter, opset {args.opset}, '
-          f'{"backbone of " if args.backbone_only else ""}{type(model).__name__}, '
-          f'deploy mode)\n  input {list(inputs.shape)}\n  outputs {outputs}\n'
-          f'  ONNX Runtime vs eager PyTorch: max relative error {forward.max_error:.2e}')
     return 0
 
 
