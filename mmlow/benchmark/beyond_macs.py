@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from mmlow.analysis import count_macs, count_params  # noqa: E402
 from mmlow.models.classifiers import BACKBONES, build_classifier  # noqa: E402
 from .backends import build_backend  # noqa: E402
-from .compare import spearman  # noqa: E402
+from .compare import save_figure, spearman  # noqa: E402
 from .timing import time_interleaved  # noqa: E402
 
 ALL_BACKBONES = tuple(f'{family}_{arch}' for family, cls in BACKBONES.items()
@@ -101,9 +101,4 @@ def beyond_macs_plot(rows: Sequence[dict], path_stem: str) -> List[str]:
         axis.set(xlabel='GMACs', ylabel='latency (ms, batch 1)',
                  title=f'Beyond MACs: backbones at {size}x{size}')
         axis.legend(fontsize=7)
-    figure.tight_layout()
-    paths = [f'{path_stem}.png', f'{path_stem}.svg']
-    for path in paths:
-        figure.savefig(path, dpi=150)
-    plt.close(figure)
-    return paths
+    return save_figure(figure, path_stem)

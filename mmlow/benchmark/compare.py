@@ -120,6 +120,11 @@ def compare_plot(rows: List[dict], backends: Sequence[str], path_stem: str,
         trade_off.legend(fontsize=8)
     if title:
         figure.suptitle(title, fontsize=9)
+    return save_figure(figure, path_stem)
+
+
+def save_figure(figure, path_stem: str) -> List[str]:
+    """``path_stem``.png and .svg of a finished figure (then closed); their paths."""
     figure.tight_layout()
     paths = [f'{path_stem}.png', f'{path_stem}.svg']
     for path in paths:
