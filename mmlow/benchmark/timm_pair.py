@@ -115,11 +115,11 @@ def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequenc
     worst = dict.fromkeys(keys, 0.)
     for row in backbone_vs_timm(names, sizes, batches, repeats, variants):
         cells = [row['name'], row['input'], f'{row["macs"] / 1e9:.2f}', f'{row["timm_ms"]:.1f}']
-        for key in keys:
+        for key, (_, precision) in zip(keys, variants):
             variant = row['variants'][key]
             worst[key] = max(worst[key], variant['ratio'])
             rate = achieved_gflops(row['macs'], variant['ms'])
-            peak = peaks['bf16' if key.endswith('bf16') else 'fp32']
+            peak = peaks.get(precision, peaks['fp32'])
             cells += [f'{variant["ms"]:.1f}', f'{variant["ratio"]:.3f}',
                       f'{rate:.0f} ({100 * rate / peak:.0f} %)']
         yield '| ' + ' | '.join(cells) + ' |'
