@@ -10,7 +10,8 @@ preprocessing, its tensor forward on the backend (BN fused, checked against eage
 post-processing; --backbone-only times the backbone alone. --vs times more configs
 interleaved and prints each one's latency ratio to the last. Backends: mmlow.benchmark.BACKENDS (``--device`` is an
 alias of ``--backend``). Prints a Markdown row per model, for detectors with the (score, class)
-candidates per image that reached NMS and the boxes out; --out writes the records
+candidates per image that reached NMS and the boxes out, and the network forward's GMACs and
+achieved GFLOP/s beside the machine's matmul peak of its precision; --out writes the records
 (mmlow.benchmark.RECORD_KEYS) as JSON. --candidates N sets the classification bias so that about
 N pairs per image pass the score threshold ('all': NMS sees the test_cfg's maximum);
 --mmdet-filter keeps mmdet's dense score filter. See benchmark_configs.

@@ -8,18 +8,20 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 
+from mmlow.analysis import count_macs
 from .backend_model import BackendModel
 from .backends import BACKENDS, build_backend
 from .detection import PostprocessCounter, mean_counts, set_candidates
 from .loading import DEFAULT_SHAPES, image_batches, model_from_config
+from .peak import achieved_gflops, machine_peaks, peak_for
 from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
 from .timing import time_interleaved
 from .tracking import build_tracker_steps
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
-                '| p90 ms/img | FPS | forward ms/img | NMS in/img | boxes/img |\n'
-                '|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+                '| p90 ms/img | FPS | forward ms/img | NMS in/img | boxes/img | GMACs/img '
+                '| GFLOP/s (% peak) |\n' + '|---' * 15 + '|')
 
 
 class Candidate:
@@ -47,6 +49,7 @@ class Candidate:
         self.counter = PostprocessCounter()
         self.counts = ([], [])
         self.forward_ms: List[float] = []
+        self.macs = None  # of the network forward, per image
         if hasattr(model, 'search_forward'):
             # a tracker: the per-frame step, its template's features computed once and cached
             self.mode = 'tracking'
@@ -59,6 +62,7 @@ class Candidate:
             inputs = torch.randn(batch, 3, *self.shape)
             forward = build_backend(backend, model.backbone, inputs, precision)
             self.precision, self.input_shape = forward.precision, list(inputs.shape)
+            self.macs = count_macs(model.backbone, tuple(inputs.shape)) / batch
             self.run = lambda: forward(inputs)
             return
         batches = (image_batches(config, images_dir, batch, cfg_options) if images_dir
@@ -72,6 +76,7 @@ class Candidate:
             backend_model.test_step(data)  # builds (and checks) the backend per input shape
         self.precision = backend_model.precision
         self.input_shape = list(most_common(list(backend_model.builds)))
+        self.macs = count_macs(model, tuple(self.input_shape)) / batch
         if backend_model.dense_head is not None:
             self.counter.attach(backend_model.dense_head)
         turns = itertools.cycle(batches)
@@ -90,15 +95,23 @@ class Candidate:
         self.counts[0].extend(candidates)
         self.counts[1].extend(boxes)
 
-    def record(self, times_ms: Sequence[float], warmup: int) -> dict:
+    def record(self, times_ms: Sequence[float], warmup: int, peaks: dict) -> dict:
+        """``peaks``: the machine's matmul peaks (mmlow.benchmark.peak.machine_peaks); the
+        achieved GFLOP/s is the network forward's (backbone, neck, head on the backend; the
+        whole iteration when the backend does not time its forward apart)."""
+        stats = latency_stats(times_ms, [self.batch] * len(times_ms))
+        forward_ms = percentile(self.forward_ms, 0.5) if self.forward_ms else None
+        rates = {}
+        if self.macs is not None:
+            rates = dict(gmacs=self.macs / 1e9,
+                         gflops=achieved_gflops(self.macs, forward_ms or stats['median_ms']),
+                         peak_gflops=peak_for(peaks, self.precision))
         return make_record(
             model=self.name, config=self.config, phase='benchmark', mode=self.mode,
             backend=self.backend, device=BACKENDS[self.backend].device,
             precision=self.precision, deploy=True, batch_size=self.batch,
-            input_shape=self.input_shape, warmup=warmup,
-            stats=latency_stats(times_ms, [self.batch] * len(times_ms)),
-            counts=dict(mean_counts(*self.counts), forward_ms=(
-                percentile(self.forward_ms, 0.5) if self.forward_ms else None)))
+            input_shape=self.input_shape, warmup=warmup, stats=stats,
+            counts=dict(mean_counts(*self.counts), forward_ms=forward_ms, **rates))
 
 
 def _number(value: Optional[float], digits: int = 0) -> str:
@@ -111,7 +124,14 @@ def markdown_row(record: dict) -> str:
             f'{"x".join(map(str, record["input_shape"][2:]))} | {record["batch_size"]} | '
             f'{record["median_ms"]:.2f} | {record["p90_ms"]:.2f} | {record["fps"]:.2f} | '
             f'{_number(record["forward_ms"], 2)} | {_number(record["nms_candidates"])} | '
-            f'{_number(record["boxes_out"])} |')
+            f'{_number(record["boxes_out"])} | {_number(record["gmacs"], 2)} | '
+            f'{_rate(record)} |')
+
+
+def _rate(record: dict) -> str:
+    if record['gflops'] is None:
+        return '-'
+    return f'{record["gflops"]:.0f} ({100 * record["gflops"] / record["peak_gflops"]:.0f} %)'
 
 
 def config_checkpoint_pairs(tokens: Sequence[str]) -> List[Tuple[str, Optional[str]]]:
@@ -139,13 +159,18 @@ def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str
         torch.set_num_threads(threads)
     candidates = [Candidate(config, checkpoint, backend, **options)
                   for config, checkpoint in configs]
-    sync = torch.cuda.synchronize if BACKENDS[backend].device == 'cuda' else lambda: None
+    device = BACKENDS[backend].device
+    peaks = machine_peaks(device=device)
+    sync = torch.cuda.synchronize if device == 'cuda' else lambda: None
     timings = time_interleaved({str(i): c.timed for i, c in enumerate(candidates)},
                                repeats=iters, warmup=warmup, sync=sync)
-    records = [c.record(timings[str(i)]['times_ms'], warmup) for i, c in enumerate(candidates)]
+    records = [c.record(timings[str(i)]['times_ms'], warmup, peaks)
+               for i, c in enumerate(candidates)]
     lines = [f'{records[0]["hardware"]}, torch {torch.__version__}, '
              f'{torch.get_num_threads()} threads; per-image latency over {iters} iterations '
-             f'after {warmup} warm-up', TABLE_HEADER]
+             f'after {warmup} warm-up; matmul peak ' +
+             ', '.join(f'{rate:.0f} GFLOP/s {precision}' for precision, rate in peaks.items()),
+             TABLE_HEADER]
     lines += [markdown_row(record) for record in records]
     last = records[-1]
     for record in records[:-1]:

@@ -16,7 +16,7 @@ import torch
 RECORD_KEYS = ('model', 'config', 'phase', 'mode', 'backend', 'device', 'precision', 'deploy',
                'batch_size', 'input_shape', 'num_iters', 'warmup', 'num_images', 'median_ms',
                'p90_ms', 'mean_ms', 'fps', 'forward_ms', 'nms_candidates', 'boxes_out',
-               'stages_ms', 'torch', 'threads', 'hardware')
+               'stages_ms', 'gmacs', 'gflops', 'peak_gflops', 'torch', 'threads', 'hardware')
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -64,8 +64,11 @@ def make_record(*, model: str, config: Optional[str], phase: str, mode: str, bac
                 input_shape: Optional[Sequence[int]], warmup: int, stats: dict,
                 counts: Optional[dict] = None) -> dict:
     """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations,
-    ``forward_ms`` and ``stages_ms`` (mmlow.benchmark.stages.stage_summary)."""
-    counts = dict(dict(forward_ms=None, nms_candidates=None, boxes_out=None, stages_ms=None),
+    ``forward_ms``, ``stages_ms`` (mmlow.benchmark.stages.stage_summary) and how close the
+    network forward came to the hardware: ``gmacs`` per image, the ``gflops`` it achieved and
+    the ``peak_gflops`` of its precision (mmlow.benchmark.peak)."""
+    counts = dict(dict(forward_ms=None, nms_candidates=None, boxes_out=None, stages_ms=None,
+                       gmacs=None, gflops=None, peak_gflops=None),
                   **(counts or {}))
     record = dict(model=model, config=config, phase=phase, mode=mode, backend=backend,
                   device=device, precision=precision, deploy=deploy, batch_size=batch_size,

@@ -11,7 +11,7 @@ from mmlow.models.layers import relative_offset_index
 from mmlow.models.weights import load_strict
 from mmlow.analysis import count_macs
 from .backends import build_backend
-from .peak import achieved_gflops, machine_peaks
+from .peak import achieved_gflops, machine_peaks, peak_for
 from .timing import time_interleaved
 
 
@@ -119,7 +119,7 @@ def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequenc
             variant = row['variants'][key]
             worst[key] = max(worst[key], variant['ratio'])
             rate = achieved_gflops(row['macs'], variant['ms'])
-            peak = peaks.get(precision, peaks['fp32'])
+            peak = peak_for(peaks, precision)
             cells += [f'{variant["ms"]:.1f}', f'{variant["ratio"]:.3f}',
                       f'{rate:.0f} ({100 * rate / peak:.0f} %)']
         yield '| ' + ' | '.join(cells) + ' |'

@@ -33,10 +33,14 @@ from mmengine.logging import print_log
 
 from .shapes import DRAW_SHIFT, _background
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: no swap-symmetric twins
 SHAPES = ('circle', 'square', 'triangle', 'pentagon', 'hexagon', 'star')
 HUES = tuple(i / 8 for i in range(8))
 TEXTURES = ('solid', 'stripes', 'checker', 'dots')
+# Textures whose two colours trade places under a rotation (stripes: a half turn; checker: a
+# quarter turn): with uniformly random rotations, body A / pattern B and body B / pattern A
+# draw the same images, so only one of the two is an identity.
+SWAP_SYMMETRIC = ('stripes', 'checker')
 # object size (circumscribed diameter) as a fraction of the shorter image side
 SIZE_RANGE = (0.45, 0.8)
 
@@ -48,7 +52,8 @@ def identities(num: int, seed: int) -> list:
                                                             range(len(HUES)),
                                                             range(len(TEXTURES)))
               for pattern in (range(len(HUES)) if texture else [body])
-              if texture == 0 or pattern != body]
+              if texture == 0 or pattern != body
+              and not (TEXTURES[texture] in SWAP_SYMMETRIC and pattern < body)]
     if num > len(combos):
         raise ValueError(f'at most {len(combos)} identities exist, asked for {num}')
     order = np.random.default_rng((seed, 1)).permutation(len(combos))[:num]

@@ -1,6 +1,7 @@
 """tools/export_onnx.py, benchmark.py and compare_backbones.py on RetinaNet-LowFormer configs."""
 import json
 import os
+import re
 
 import numpy as np
 import onnxruntime as ort
@@ -9,6 +10,7 @@ import torch
 from PIL import Image
 from torch.utils._pytree import tree_flatten
 
+from mmlow.analysis import count_macs
 from mmlow.benchmark import RECORD_KEYS
 from mmlow.benchmark import backend_model as backend_model_module
 from mmlow.benchmark.compare import spearman
@@ -66,7 +68,16 @@ def test_benchmark_end_to_end_writes_records(tmp_path, repo_root, capsys):
     # RetinaNet's own initialisation: no score passes the threshold, nothing reaches NMS
     assert record['nms_candidates'] == 0 and record['boxes_out'] == 0
     assert 0 < record['forward_ms'] < record['median_ms']
-    assert f'| {record["forward_ms"]:.2f} | 0 | 0 |' in printed
+    # how close to the machine: the network forward's MACs over its own time, beside the peak
+    model, _ = model_from_config(config)
+    macs = count_macs(model, (1, 3, 64, 64))
+    assert record['gmacs'] == pytest.approx(macs / 1e9)
+    assert record['gflops'] == pytest.approx(2 * macs / record['forward_ms'] / 1e6)
+    peak = float(re.search(r'matmul peak (\d+) GFLOP/s fp32', printed)[1])
+    assert record['peak_gflops'] == pytest.approx(peak, abs=0.5)
+    share = round(100 * record['gflops'] / record['peak_gflops'])
+    assert (f'| {record["forward_ms"]:.2f} | 0 | 0 | {record["gmacs"]:.2f} | '
+            f'{record["gflops"]:.0f} ({share} %) |') in printed
 
 
 def test_benchmark_candidates_reach_nms(tmp_path, repo_root, capsys):
