@@ -207,6 +207,14 @@ def _eager_runner(flat: nn.Module, example, precision, onnx):
     return _autocast(flat, precision)
 
 
+def _channels_last_runner(flat: nn.Module, example, precision, onnx):
+    # A copy: the deployed model also serves the caller's pre- and post-processing. The input's
+    # conversion is part of every call, as it would be for a user's NCHW image batch.
+    nhwc = copy.deepcopy(flat).to(memory_format=torch.channels_last)
+    return _autocast(
+        lambda inputs: nhwc(inputs.contiguous(memory_format=torch.channels_last)), precision)
+
+
 def _half_runner(flat: nn.Module, example, precision, onnx):
     # fp16 weights rather than autocast: on an H100 a batch-1 LowFormer-B1 is launch-bound,
     # and autocast's extra cast kernels made it 25% slower than fp16 weights, at equal error.
@@ -308,6 +316,9 @@ class BackendSpec:
 BACKENDS = {
     'cpu': BackendSpec('cpu', ('fp32', 'bf16'), None, 'PyTorch eager (bf16: autocast)',
                        _eager_runner),
+    'cpu-channels-last': BackendSpec('cpu', ('fp32', 'bf16'), None,
+                                     'PyTorch eager, channels-last (NHWC) weights and input',
+                                     _channels_last_runner),
     'cpu-compile': BackendSpec('cpu', ('fp32', 'bf16'), None,
                                'torch.compile (inductor; bf16: autocast)', _compile_runner),
     'torchscript': BackendSpec('cpu', ('fp32', ), None,

@@ -16,7 +16,7 @@ from mmlow.benchmark.loading import model_from_config
 from mmlow.models import LowFormer
 from tests.conftest import randomize_
 
-CPU_BACKENDS = ['cpu', 'torchscript', 'onnxruntime', 'openvino']
+CPU_BACKENDS = ['cpu', 'cpu-channels-last', 'torchscript', 'onnxruntime', 'openvino']
 GPU_BACKENDS = ['cuda', 'cuda-torchscript', 'cuda-fp16', 'tensorrt']
 
 
@@ -26,7 +26,8 @@ def _lowformer(arch='b0'):
 
 
 def test_backend_table_is_complete():
-    assert list(BACKENDS) == ['cpu', 'cpu-compile'] + CPU_BACKENDS[1:] + GPU_BACKENDS
+    assert list(BACKENDS) == (['cpu', 'cpu-channels-last', 'cpu-compile'] + CPU_BACKENDS[2:] +
+                              GPU_BACKENDS)
     assert set(CPU_BACKENDS) < set(available_backends())
 
 
@@ -45,7 +46,7 @@ def test_cpu_backend_matches_eager(name):
         forward(torch.randn(1, 3, 96, 64))
 
 
-@pytest.mark.parametrize('name', ['cpu', 'openvino'])
+@pytest.mark.parametrize('name', ['cpu', 'cpu-channels-last', 'openvino'])
 def test_bf16_is_labelled_and_really_bf16(name):
     backbone = _lowformer()
     x = torch.randn(1, 3, 64, 64)
@@ -54,6 +55,13 @@ def test_bf16_is_labelled_and_really_bf16(name):
     assert bf16.precision == 'bf16'
     assert fp32.max_error < 1e-4  # f32 is asked for explicitly: this CPU would pick bf16
     assert 1e-4 < bf16.max_error <= TOLERANCES['bf16']
+
+
+def test_channels_last_runs_nhwc():
+    forward = build_backend('cpu-channels-last', _lowformer(), torch.randn(1, 3, 64, 64))
+    outputs = forward(torch.randn(1, 3, 64, 64))
+    assert all(out.is_contiguous(memory_format=torch.channels_last) and
+               not out.is_contiguous() for out in outputs)
 
 
 def test_torch_compile_matches_eager():
