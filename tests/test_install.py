@@ -76,15 +76,19 @@ def test_unknown_command_is_refused(repo_root):
 
 MMCV_WHEEL = 'mmcv-2.1.0-cp311-cp311-linux_x86_64.whl'
 # A venv whose python answers install.sh's questions from the environment: the GPUs torch sees
-# (FAKE_GPU, a line of gpu_ops), the ops of the installed mmcv (FAKE_INSTALLED_OPS). Its pip
-# writes down what it was asked to do; "download" leaves an mmcv sdist of one setup.py, and
-# "wheel" (the mmcv build) prints the build settings it was given, then fails.
+# (FAKE_GPU, a line of gpu_ops), the ops of the installed mmcv (FAKE_INSTALLED_OPS); it has no
+# TensorRT. Its pip writes down what it was asked to do; "download" leaves an mmcv sdist of one
+# setup.py, "wheel" (the mmcv build) prints the build settings it was given, then fails, and
+# TensorRT is not found. tools/gpu_check.py prints its arguments and the install time.
 FAKE_PYTHON = '''#!/bin/sh
 case $1 in
     -m) echo "$*" >> "$(dirname "$0")/pip.log"
         previous=
         for arg; do
-            case $arg in wheel) building=1 ;; esac
+            case $arg in
+                wheel) building=1 ;;
+                requirements/gpu.txt) echo "ERROR: No matching distribution found" >&2; exit 1 ;;
+            esac
             [ "$previous" = -d ] && sdist_dir=$arg
             previous=$arg
         done
@@ -99,8 +103,10 @@ case $1 in
             echo "error: the build failed"
             exit 1
         fi ;;
-    -c) echo "$FAKE_INSTALLED_OPS" ;;
+    -c) case $2 in *tensorrt*) exit 1 ;; esac
+        echo "$FAKE_INSTALLED_OPS" ;;
     -) cat > /dev/null; echo "$FAKE_GPU" ;;
+    tools/gpu_check.py) echo "gpu_check.py $* MMLOW_INSTALL_SECONDS=$MMLOW_INSTALL_SECONDS" ;;
 esac
 '''
 
@@ -235,3 +241,22 @@ def test_a_failed_mmcv_build_names_what_to_check(repo_root, fake_machine, tmp_pa
         assert 'TORCH_CUDA_ARCH_LIST=8.6' in errors[0] and 'MMCV_OPS=cpu' in errors[0]
         assert settings == f'FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST=8.6 CUDA_HOME={cuda_home}'
     assert not list(tmp_path.glob('mmlow-mmcv.*'))  # the work folder went with the failure
+
+
+def test_gpu_check_sh_installs_into_venv_and_hands_the_install_time_on(repo_root, fake_machine):
+    """tools/gpu_check.sh: the install and the check use $VENV; TensorRT gets one quick try
+    (offline it must not retry for minutes) and a clear line when it does not install; the
+    check gets the install's seconds for its report."""
+    result = subprocess.run(['bash', os.path.join('tools', 'gpu_check.sh'), '--budget-min', '5'],
+                            cwd=repo_root, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **fake_machine, 'FAKE_GPU': 'cpu'})
+    assert result.returncode == 0, result.stdout + result.stderr
+    venv = fake_machine['VENV']
+    assert os.path.isfile(os.path.join(venv, '.mmlow-mmcv-flavour'))
+    with open(os.path.join(venv, 'bin', 'pip.log')) as f:
+        tensorrt = [line for line in f if 'requirements/gpu.txt' in line]
+    assert len(tensorrt) == 1 and '--retries 1 --timeout 10' in tensorrt[0]
+    assert '[gpu-check]   pip: ERROR: No matching distribution found' in result.stdout
+    assert '[gpu-check] TensorRT did not install' in result.stdout
+    assert re.search(r'^gpu_check\.py tools/gpu_check\.py --budget-min 5 '
+                     r'MMLOW_INSTALL_SECONDS=\d+$', result.stdout, re.M), result.stdout
