@@ -108,13 +108,19 @@ def test_report_refuses_a_record_without_its_keys(tmp_path):
         gpu_check.write_report(report, str(tmp_path))
 
 
-def test_check_runs_every_step_and_row(monkeypatch, tmp_path):
-    """The orchestration with each step replaced: every (config, backend) pair gets a row, the
-    papers' backbones theirs, and the report lands on disk."""
+def fake_gpu(monkeypatch):
+    """A machine whose torch sees a GPU, with the op check left out."""
     monkeypatch.setattr(gpu_check.torch.cuda, 'is_available', lambda: True)
     monkeypatch.setattr(gpu_check, 'environment', lambda: dict(
         python='3.11', torch='2.14.1', torch_cuda='13.0', mmcv='2.1.0', mmcv_ops_cuda='13.0',
         gpus=['fake GPU'], capability='9.0'))
+    monkeypatch.setattr(gpu_check, 'check_ops', lambda device: [])
+
+
+def test_check_runs_every_step_and_row(monkeypatch, tmp_path):
+    """The orchestration with each step replaced: every (config, backend) pair gets a row, the
+    papers' backbones theirs, and the report lands on disk."""
+    fake_gpu(monkeypatch)
     monkeypatch.setattr(gpu_check, 'check_ops', lambda device: [
         dict(op='nms', device=device, tolerance=0.0, max_abs_diff=0.0, ok=True)])
     monkeypatch.setattr(gpu_check, 'train_shapes', lambda out_dir, epochs, budget_s: dict(
@@ -142,11 +148,7 @@ def test_check_runs_every_step_and_row(monkeypatch, tmp_path):
 
 
 def test_spent_budget_skips_the_remaining_rows(monkeypatch, tmp_path):
-    monkeypatch.setattr(gpu_check.torch.cuda, 'is_available', lambda: True)
-    monkeypatch.setattr(gpu_check, 'environment', lambda: dict(
-        python='3.11', torch='2.14.1', torch_cuda='13.0', mmcv='2.1.0', mmcv_ops_cuda='13.0',
-        gpus=['fake GPU'], capability='9.0'))
-    monkeypatch.setattr(gpu_check, 'check_ops', lambda device: [])
+    fake_gpu(monkeypatch)
     timed = []
     monkeypatch.setattr(gpu_check, 'time_config', lambda *args, **kwargs: timed.append(args))
     report = gpu_check.check(str(tmp_path), backends=['cuda'], skip_train=True, budget_s=-1,
@@ -195,14 +197,6 @@ class FakeTools:
             with open(path, 'w') as f:
                 json.dump({'coco/bbox_mAP': 0.5}, f)
         return types.SimpleNamespace(returncode=0)
-
-
-def fake_gpu(monkeypatch):
-    monkeypatch.setattr(gpu_check.torch.cuda, 'is_available', lambda: True)
-    monkeypatch.setattr(gpu_check, 'environment', lambda: dict(
-        python='3.11', torch='2.14.1', torch_cuda='13.0', mmcv='2.1.0', mmcv_ops_cuda='13.0',
-        gpus=['fake GPU'], capability='9.0'))
-    monkeypatch.setattr(gpu_check, 'check_ops', lambda device: [])
 
 
 def test_relative_out_dir_from_another_cwd(monkeypatch, tmp_path):
