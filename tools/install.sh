@@ -6,12 +6,14 @@
 # mmcv 2.1.0 has no wheel for torch 2.14, so it is built from its sdist (about 17 min of 2 cores
 # for the CPU ops) unless a prebuilt wheel is found in $MMCV_WHEEL_DIR (colon-separated folders)
 # or in the cache ($MMLOW_CACHE, default ~/.cache/mmlow/wheels), where a fresh build is kept.
-# With a GPU and a CUDA toolkit (nvcc) it builds the CUDA ops for that GPU instead; the two
-# builds are cached apart ($CACHE/cpu/, $CACHE/cuda<version>-sm<arch>/). MMCV_OPS=cpu forces
-# the CPU build. MAX_JOBS (default: every core) sets the compile jobs.
+# With a GPU and a CUDA toolkit (nvcc) of torch's CUDA major version it builds the CUDA ops for
+# that GPU instead; the two builds are cached apart ($CACHE/cpu/, $CACHE/cuda<version>-sm<arch>/),
+# and the venv remembers which one it holds, so that a venv moved to another GPU is rebuilt.
+# MMCV_OPS=cpu forces the CPU build. MAX_JOBS (default: every core) sets the compile jobs.
 #
 #   tools/install.sh                   install or repair .venv
 #   tools/install.sh fetch-mmcv DIR    only fetch mmcv's sdist into DIR and patch it (no compile)
+#   tools/install.sh mmcv-plan         say which mmcv the venv needs and where its wheel comes from
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,7 @@ CACHE=${MMLOW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmlow/wheels}
 MMCV_VERSION=2.1.0
 MMCV_WHEEL=mmcv-$MMCV_VERSION-cp311-cp311-linux_x86_64.whl
 STAMP=$VENV/.mmlow-install-stamp
+FLAVOUR_FILE=$VENV/.mmlow-mmcv-flavour
 INCOMPLETE=$VENV/.mmlow-install-incomplete
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 
@@ -65,25 +68,42 @@ fetch_mmcv_source() {  # $1: a folder; leaves the patched source in $1/mmcv-$MMC
     fi
 }
 
-# Prints "cpu", or "cuda <arch list> <cuda version>" when a GPU and a CUDA toolkit are both there.
-wanted_ops() {
-    if [[ ${MMCV_OPS:-} == cpu ]]; then
-        echo cpu
-        return
-    fi
+# Prints "cpu", or "cuda <arch list> <torch's CUDA version>" when torch sees a GPU.
+gpu_ops() {
     $VENV/bin/python - <<'EOF'
-import os
 import torch
-if not torch.cuda.is_available():
-    print('cpu')
-    raise SystemExit
-from torch.utils.cpp_extension import CUDA_HOME  # noqa: E402 (warns when there is no GPU)
-if not CUDA_HOME or not os.path.exists(os.path.join(CUDA_HOME, 'bin', 'nvcc')):
-    print('cpu-no-toolkit')
-else:
+if torch.cuda.is_available():
     caps = sorted({torch.cuda.get_device_capability(i) for i in range(torch.cuda.device_count())})
     print('cuda', ';'.join(f'{major}.{minor}' for major, minor in caps), torch.version.cuda)
+else:
+    print('cpu')
 EOF
+}
+
+# The CUDA toolkit for the build, looked for where torch's extension builder looks (CUDA_HOME or
+# CUDA_PATH as given, then nvcc on PATH, then /usr/local/cuda); the build gets it as CUDA_HOME.
+# Unlike torch, a toolkit found by itself must hold the CUDA headers too: an nvcc on PATH can be
+# a wrapper script (/usr/local/bin/nvcc) outside its toolkit.
+find_cuda_home() {
+    local nvcc homes=(/usr/local/cuda) home
+    if [[ -n ${CUDA_HOME:-${CUDA_PATH:-}} ]]; then
+        echo "${CUDA_HOME:-$CUDA_PATH}"
+        return
+    fi
+    if nvcc=$(command -v nvcc); then
+        homes=("$(dirname "$(dirname "$nvcc")")" "${homes[@]}")
+    fi
+    for home in "${homes[@]}"; do
+        if [[ -x $home/bin/nvcc && -f $home/include/cuda_runtime.h ]]; then
+            echo "$home"
+            return
+        fi
+    done
+}
+
+nvcc_release() {  # $1: a CUDA home; prints nvcc's "X.Y", nothing without a working nvcc
+    "$1/bin/nvcc" --version 2>/dev/null | sed -n 's/.*release \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' |
+        head -n 1 || true
 }
 
 installed_ops() {  # cpu / cuda for the mmcv in the venv, nothing when it has no working ops
@@ -121,8 +141,9 @@ show_build_progress() {  # ninja's [n/m] lines, each with the time since the bui
     done
 }
 
-build_mmcv_wheel() {  # $1 flavour, $2 its arch list (cuda only); writes $CACHE/$1/$MMCV_WHEEL
-    local flavour=$1 arch_list=${2:-} work build_log target=$CACHE/$1/$MMCV_WHEEL
+# $1 flavour, for cuda: $2 its arch list, $3 the CUDA home; writes $CACHE/$1/$MMCV_WHEEL
+build_mmcv_wheel() {
+    local flavour=$1 arch_list=${2:-} cuda_home=${3:-} work build_log target=$CACHE/$1/$MMCV_WHEEL
     local jobs=${MAX_JOBS:-$(nproc)}
     work=$(mktemp -d "${TMPDIR:-/tmp}/mmlow-mmcv.XXXXXX")
     # The work folder and a half-copied wheel go on any exit, Ctrl-C included, so the cache
@@ -135,7 +156,7 @@ build_mmcv_wheel() {  # $1 flavour, $2 its arch list (cuda only); writes $CACHE/
     if [[ $flavour == cpu ]]; then
         log "building mmcv $MMCV_VERSION with CPU ops, $jobs jobs (about 17 min on 2 cores; log: $build_log)"
     else
-        env_ops+=(FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$arch_list")
+        env_ops+=(FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$arch_list" CUDA_HOME="$cuda_home")
         log "building mmcv $MMCV_VERSION with CUDA ops for sm $arch_list, $jobs jobs (log: $build_log)"
     fi
     local start=$SECONDS
@@ -147,7 +168,10 @@ build_mmcv_wheel() {  # $1 flavour, $2 its arch list (cuda only); writes $CACHE/
     set -e
     if [[ $status != 0 ]]; then
         tail -n 15 "$build_log" >&2
-        fail "compiling mmcv failed (last lines above, whole log in $build_log): a compiler (g++) and Python 3.11 headers are needed; fix what the log names and run the install again"
+        if [[ $flavour == cpu ]]; then
+            fail "compiling mmcv failed (last lines above, whole log in $build_log): a compiler (g++) and Python 3.11 headers are needed; fix what the log names and run the install again"
+        fi
+        fail "compiling mmcv's CUDA ops failed (last lines above, whole log in $build_log): nvcc $cuda_home/bin/nvcc (CUDA $(nvcc_release "$cuda_home")) compiled for TORCH_CUDA_ARCH_LIST=$arch_list; check that this nvcc knows these architectures and accepts its host compiler (g++), fix what the log names and run the install again, or set MMCV_OPS=cpu for CPU ops"
     fi
     cp "$work"/dist/mmcv-$MMCV_VERSION-*.whl "$target.partial"
     mv "$target.partial" "$target"
@@ -156,34 +180,62 @@ build_mmcv_wheel() {  # $1 flavour, $2 its arch list (cuda only); writes $CACHE/
     trap - EXIT
 }
 
+# Which mmcv the venv needs. Sets plan_status (cpu, cuda, or why a GPU gets CPU ops:
+# cpu-no-toolkit, cpu-toolkit-mismatch), plan_flavour (cpu, or cuda<version>-sm<archs>),
+# plan_arch_list and plan_cuda_home (for a CUDA build), plan_action (keep: the venv holds that
+# flavour; install: its wheel is there; build) and plan_wheel (found, or where a build puts it).
+plan_mmcv() {
+    local ops torch_cuda='' release installed
+    plan_status=cpu plan_flavour=cpu plan_arch_list='' plan_cuda_home='' plan_action=''
+    if [[ ${MMCV_OPS:-} != cpu ]]; then
+        ops=$(gpu_ops) || fail "torch does not import in $VENV: delete $VENV and run the install again"
+        read -r plan_status plan_arch_list torch_cuda <<< "$ops"
+    fi
+    if [[ $plan_status == cuda ]]; then
+        plan_cuda_home=$(find_cuda_home)
+        release=''
+        [[ -z $plan_cuda_home ]] || release=$(nvcc_release "$plan_cuda_home")
+        if [[ -z $release ]]; then
+            plan_status=cpu-no-toolkit
+            log "$plan_status: a GPU is visible but no CUDA toolkit (nvcc in CUDA_HOME, CUDA_PATH, PATH or /usr/local/cuda) is: mmcv gets CPU ops only; install the CUDA $torch_cuda toolkit and run the install again for CUDA ops"
+        elif [[ ${release%%.*} != "${torch_cuda%%.*}" ]]; then
+            plan_status=cpu-toolkit-mismatch
+            log "$plan_status: found nvcc $release ($plan_cuda_home/bin/nvcc), but torch is built for CUDA $torch_cuda: install the CUDA $torch_cuda toolkit or point CUDA_HOME at it, and run the install again for CUDA ops; building CPU ops meanwhile"
+        else
+            plan_flavour=cuda$torch_cuda-sm${plan_arch_list//[.;]/}
+        fi
+    fi
+    if [[ $plan_flavour == cpu ]]; then
+        plan_arch_list='' plan_cuda_home=''
+    fi
+    installed=$(installed_ops)
+    # CPU ops fit any machine; CUDA ops only the GPU architectures they were built for
+    if [[ $installed == "${plan_flavour%%[0-9]*}" &&
+          ( $installed == cpu || "$(cat "$FLAVOUR_FILE" 2>/dev/null)" == "$plan_flavour" ) ]]; then
+        plan_action=keep
+    fi
+    plan_wheel=$(find_mmcv_wheel "$plan_flavour")
+    if [[ $plan_action != keep ]]; then
+        plan_action=install
+        [[ -n $plan_wheel ]] || plan_action=build
+    fi
+    [[ -n $plan_wheel ]] || plan_wheel=$CACHE/$plan_flavour/$MMCV_WHEEL
+}
+
 install_mmcv() {
-    local ops wanted flavour arch_list cuda_version wheel
-    ops=$(wanted_ops) || fail "torch does not import in $VENV: delete $VENV and run the install again"
-    read -r wanted arch_list cuda_version <<< "$ops"
-    case $wanted in
-        cpu-no-toolkit)
-            log "a GPU is visible but no CUDA toolkit (nvcc) is: mmcv gets CPU ops only; install the CUDA $("$VENV/bin/python" -c 'import torch; print(torch.version.cuda)') toolkit and run the install again for CUDA ops"
-            wanted=cpu ;;
-    esac
-    if [[ $wanted == cpu ]]; then
-        flavour=cpu
-    else
-        flavour=cuda$cuda_version-sm${arch_list//[.;]/}
+    plan_mmcv
+    [[ $plan_action != keep ]] || return 0
+    if [[ $plan_action == build ]]; then
+        log "no prebuilt $MMCV_WHEEL ($plan_flavour) in MMCV_WHEEL_DIR or $CACHE"
+        build_mmcv_wheel "$plan_flavour" "$plan_arch_list" "$plan_cuda_home"
     fi
-    if [[ $(installed_ops) == "$wanted" ]]; then
-        return
-    fi
-    wheel=$(find_mmcv_wheel "$flavour")
-    if [[ -z $wheel ]]; then
-        log "no prebuilt $MMCV_WHEEL ($flavour) in MMCV_WHEEL_DIR or $CACHE"
-        build_mmcv_wheel "$flavour" "$arch_list"
-        wheel=$CACHE/$flavour/$MMCV_WHEEL
-    fi
-    log "installing $wheel ($wanted ops)"
-    step "installing the mmcv wheel" "the wheel may be damaged: delete $wheel and run the install again" \
-        $PIP install --force-reinstall --no-deps "$wheel"
+    log "installing $plan_wheel ($plan_flavour ops)"
+    rm -f "$FLAVOUR_FILE"
+    step "installing the mmcv wheel" "the wheel may be damaged: delete $plan_wheel and run the install again" \
+        $PIP install --force-reinstall --no-deps "$plan_wheel"
     step "installing mmcv's dependencies" "see pip's message above" \
-        quiet_pip install "$wheel" -c requirements/lock.txt
+        quiet_pip install "$plan_wheel" -c requirements/lock.txt
+    echo "$plan_flavour" > "$FLAVOUR_FILE"
 }
 
 main() {
@@ -191,6 +243,7 @@ main() {
     # the GPU tools are hashed too, so that a toolkit installed later leads to a CUDA build
     inputs_hash=$({ cat requirements/*.txt pyproject.toml tools/install.sh
                     command -v nvcc nvidia-smi || true
+                    nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null || true
                     echo "${CUDA_HOME:-} ${MMCV_OPS:-}"; } | sha256sum | cut -c1-16)
     if [[ -f $STAMP && ! -e $INCOMPLETE && "$(cat "$STAMP")" == "$inputs_hash" ]]; then
         log "$VENV is up to date"
@@ -237,5 +290,10 @@ case ${1:-} in
         [[ -x $VENV/bin/python ]] || fail "$VENV does not exist: run tools/install.sh first"
         fetch_mmcv_source "$2"
         log "patched source in $2/mmcv-$MMCV_VERSION" ;;
-    *) fail "unknown command '$1': use 'tools/install.sh' or 'tools/install.sh fetch-mmcv DIR'" ;;
+    mmcv-plan)
+        [[ -x $VENV/bin/python ]] || fail "$VENV does not exist: run tools/install.sh first"
+        plan_mmcv
+        printf 'ops %s\nflavour %s\ntoolkit %s\naction %s\nwheel %s\n' "$plan_status" \
+            "$plan_flavour" "${plan_cuda_home:--}" "$plan_action" "$plan_wheel" ;;
+    *) fail "unknown command '$1': use 'tools/install.sh', 'tools/install.sh fetch-mmcv DIR' or 'tools/install.sh mmcv-plan'" ;;
 esac

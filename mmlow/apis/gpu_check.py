@@ -52,12 +52,16 @@ class NoGPUError(RuntimeError):
 
 
 def environment() -> dict:
+    """The machine and the stack; ``install_seconds`` is the install's time (the mmcv build on a
+    first run) that tools/gpu_check.sh measured before this check, when it ran first."""
     import mmcv
     from mmcv.ops import get_compiling_cuda_version
+    install_seconds = os.environ.get('MMLOW_INSTALL_SECONDS')
     env = dict(python=sys.version.split()[0], torch=torch.__version__,
                torch_cuda=torch.version.cuda, mmcv=mmcv.__version__,
                mmcv_ops_cuda=get_compiling_cuda_version(),
-               cuda_available=torch.cuda.is_available())
+               cuda_available=torch.cuda.is_available(),
+               install_seconds=float(install_seconds) if install_seconds else None)
     if torch.cuda.is_available():
         env.update(gpus=[torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
                    capability='.'.join(map(str, torch.cuda.get_device_capability())),
@@ -135,7 +139,8 @@ def check_ops(device: str = 'cuda') -> List[dict]:
 
 
 def _run_tool(args: Sequence[str], log_path: str, timeout: float) -> dict:
-    """Run one of tools/ with this Python; its output goes to ``log_path``."""
+    """Run one of tools/ with this Python in the repository (paths in ``args`` absolute); its
+    output goes to ``log_path``. ``returncode`` is 'timeout' when ``timeout`` cut it off."""
     start = time.perf_counter()
     with open(log_path, 'w') as log:
         try:
@@ -155,24 +160,40 @@ def _last_error(log_path: str) -> str:
     return (errors or lines or ['(no output)'])[-1][:300]
 
 
-def train_shapes(out_dir: str, epochs: int, timeout: float = 600) -> dict:
+def _step_failed(result: dict, step: str, run: dict, timeout: float) -> dict:
+    if run['returncode'] == 'timeout':
+        return dict(result, ok=False, cut_by_timeout=step,
+                    error=f'{step} cut off by its time limit of {timeout:.0f} s (the check\'s '
+                    f'time budget; --budget-min gives more); its log: {run["log"]}')
+    return dict(result, ok=False, error=_last_error(run['log']))
+
+
+def train_shapes(out_dir: str, epochs: int, budget_s: float) -> dict:
     """Train the shapes RetinaNet on the GPU for ``epochs`` epochs (200 iterations each), then
-    evaluate it."""
+    evaluate it, within ``budget_s`` seconds: training may take half of them, the evaluation
+    what training left. A step cut off by its limit is recorded as such (``cut_by_timeout``)."""
+    out_dir = osp.abspath(out_dir)  # the tools run in the repository, not in our cwd
     work_dir = osp.join(out_dir, 'train_shapes')
     options = [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}']
-    result = dict(config=TRAIN_CONFIG, epochs=epochs)
+    train_timeout = budget_s / 2
+    result = dict(config=TRAIN_CONFIG, epochs=epochs, train_timeout_s=round(train_timeout, 1))
+    if budget_s <= 0:
+        return dict(result, ok=False, error='skipped: the time budget was spent')
     train = _run_tool(['tools/train.py', TRAIN_CONFIG, '--work-dir', work_dir,
-                       '--cfg-options', *options], osp.join(out_dir, 'train_shapes.log'), timeout)
+                       '--cfg-options', *options], osp.join(out_dir, 'train_shapes.log'),
+                      train_timeout)
     result.update(train_seconds=train['seconds'], train_log=train['log'])
     if train['returncode'] != 0:
-        return dict(result, ok=False, error=_last_error(train['log']))
+        return _step_failed(result, 'training', train, train_timeout)
     metrics_path = osp.join(work_dir, 'metrics.json')
+    test_timeout = max(budget_s - train['seconds'], 1.0)
+    result['test_timeout_s'] = round(test_timeout, 1)
     test = _run_tool(['tools/test.py', TRAIN_CONFIG, work_dir, '--work-dir',
                       osp.join(work_dir, 'test'), '--metrics-out', metrics_path],
-                     osp.join(out_dir, 'test_shapes.log'), timeout)
+                     osp.join(out_dir, 'test_shapes.log'), test_timeout)
     result.update(test_seconds=test['seconds'], test_log=test['log'])
     if test['returncode'] != 0:
-        return dict(result, ok=False, error=_last_error(test['log']))
+        return _step_failed(result, 'evaluation', test, test_timeout)
     with open(metrics_path) as f:
         result['metrics'] = json.load(f)
     return dict(result, ok=True)
@@ -186,7 +207,8 @@ def time_config(config: str, backend: str, shape, iters: int, warmup: int,
                input=f'{shape[0]}x{shape[1]}')
     start = time.perf_counter()
     try:
-        (record, ), _ = benchmark_configs([(config, None)], backend, iters, warmup,
+        path = config if '::' in config else osp.join(REPO_ROOT, config)  # any cwd
+        (record, ), _ = benchmark_configs([(path, None)], backend, iters, warmup,
                                           shape=tuple(shape), backbone_only=backbone_only)
         row.update(ok=True, record=record)
     except Exception as exc:  # recorded: a backend that cannot run must not hide the others
@@ -213,13 +235,16 @@ def check(out_dir: str, train_epochs: int = 2, iters: int = 30, warmup: int = 10
           backends: Sequence[str] = GPU_BACKENDS, skip_train: bool = False,
           skip_latency: bool = False, budget_s: float = 540,
           log: Callable[[str], None] = print) -> dict:
-    """The whole check; returns the report (also written to ``out_dir``). Latency rows that
-    would start after ``budget_s`` seconds are recorded as skipped, so the check ends in time."""
+    """The whole check; returns the report (also written to ``out_dir``). Training may take
+    half of what is left of ``budget_s`` seconds after the op check, its evaluation the rest of
+    that; latency rows that would start after ``budget_s`` are recorded as skipped, so the check
+    ends in time."""
     if not torch.cuda.is_available():
         raise NoGPUError(
             'torch sees no CUDA GPU on this machine (torch.cuda.is_available() is False): run '
             'this on a machine with an NVIDIA GPU and its driver; the CPU figures come from '
             'tools/benchmark.py')
+    out_dir = osp.abspath(out_dir)  # the report's paths stay right whatever cwd the tools get
     os.makedirs(out_dir, exist_ok=True)
     started = time.perf_counter()
     report = dict(environment=environment(), ops=[], training=None, latency=[])
@@ -231,7 +256,8 @@ def check(out_dir: str, train_epochs: int = 2, iters: int = 30, warmup: int = 10
             f'{row.get("max_abs_diff", row.get("error", ""))}')
     if not skip_train:
         log(f'training {TRAIN_CONFIG} for {train_epochs} epochs on the GPU')
-        report['training'] = train_shapes(out_dir, train_epochs)
+        report['training'] = train_shapes(out_dir, train_epochs,
+                                          budget_s - (time.perf_counter() - started))
         log(f'training: {report["training"].get("metrics", report["training"].get("error"))}')
     if not skip_latency:
         for config, backend, shape, backbone_only in latency_jobs(backends):
@@ -279,6 +305,9 @@ def render_markdown(report: dict) -> str:
              f'GPU: {", ".join(env.get("gpus", ["none"]))} (compute capability '
              f'{env.get("capability", "-")}); torch {env["torch"]} (CUDA {env["torch_cuda"]}), '
              f'mmcv {env["mmcv"]} with ops built for CUDA {env["mmcv_ops_cuda"]}.', '',
+             *([f'Install before the check (tools/gpu_check.sh; the mmcv CUDA build on a first '
+                f'run): {env["install_seconds"]:.0f} s.', '']
+               if env.get('install_seconds') is not None else []),
              '## mmcv CUDA ops against CPU references', '',
              '| op | max abs difference | tolerance | result |', '|---|---|---|---|']
     for row in report['ops']:

@@ -268,8 +268,21 @@ def _openvino_runner(flat, example, precision: str, onnx: OnnxExport):
     return run
 
 
+def _tensorrt_fp16_flag(trt):
+    """TensorRT 10's weak-typing flag for fp16 kernels; TensorRT 11 removed it (it wants an
+    fp16 ONNX model, a strongly typed network, instead)."""
+    flag = getattr(trt.BuilderFlag, 'FP16', None)
+    if flag is None:
+        raise BackendUnavailableError(
+            f'backend \'tensorrt\' at fp16 needs TensorRT 10 (its BuilderFlag.FP16), but '
+            f'TensorRT {trt.__version__} is installed, which removed it: install the pinned '
+            'TensorRT (pip install -r requirements/gpu.txt), or use tensorrt/fp32')
+    return flag
+
+
 def _tensorrt_runner(flat, example, precision: str, onnx: OnnxExport):
     import tensorrt as trt
+    fp16_flag = _tensorrt_fp16_flag(trt) if precision == 'fp16' else None
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # explicit batch, TensorRT 10's only mode
@@ -279,8 +292,8 @@ def _tensorrt_runner(flat, example, precision: str, onnx: OnnxExport):
             errors = '; '.join(str(parser.get_error(i)) for i in range(parser.num_errors))
             raise RuntimeError(f'TensorRT cannot parse the ONNX export: {errors}')
     config = builder.create_builder_config()
-    if precision == 'fp16':
-        config.set_flag(trt.BuilderFlag.FP16)
+    if fp16_flag is not None:
+        config.set_flag(fp16_flag)
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise RuntimeError('TensorRT failed to build an engine (see its log above)')

@@ -61,6 +61,8 @@ class Candidate:
         if backbone_only:
             inputs = torch.randn(batch, 3, *self.shape)
             forward = build_backend(backend, model.backbone, inputs, precision)
+            # already where the backend runs: a timed call must not copy it there each time
+            inputs = inputs.to(forward.device)
             self.precision, self.input_shape = forward.precision, list(inputs.shape)
             self.macs = count_macs(model.backbone, tuple(inputs.shape)) / batch
             self.run = lambda: forward(inputs)

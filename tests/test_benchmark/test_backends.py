@@ -1,5 +1,7 @@
 """Every backend runs a tiny backbone and matches eager; GPU ones say clearly when absent."""
 import os
+import sys
+import types
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from mmlow.benchmark import (BACKENDS, BackendModel, BackendUnavailableError,
                              OutputMismatchError, available_backends, build_backend,
                              check_backend, synthetic_batch)
 from mmlow.analysis import count_macs
+from mmlow.benchmark import backends
 from mmlow.benchmark.backends import TOLERANCES, relative_errors
 from mmlow.benchmark.loading import model_from_config
 from mmlow.models import LowFormer
@@ -85,6 +88,32 @@ def test_gpu_backend_without_gpu_is_a_clear_error(name):
     assert f"backend '{name}' is unavailable here" in message
     assert 'no CUDA GPU' in message
     assert 'Backends available here: cpu, cpu-compile, torchscript' in message
+
+
+def _fake_tensorrt(version, **flags):
+    return types.SimpleNamespace(__version__=version, BuilderFlag=types.SimpleNamespace(**flags))
+
+
+def test_tensorrt_without_the_fp16_flag_says_which_version_to_install(monkeypatch):
+    """TensorRT 11 removed BuilderFlag.FP16: an fp16 build names the version, not an
+    AttributeError from deep inside the engine build."""
+    monkeypatch.setitem(sys.modules, 'tensorrt', _fake_tensorrt('11.4.0.106', TF32=7))
+    with pytest.raises(BackendUnavailableError) as error:
+        backends._tensorrt_runner(None, None, 'fp16', None)
+    message = str(error.value)
+    assert 'TensorRT 11.4.0.106' in message and 'requirements/gpu.txt' in message
+    assert 'tensorrt/fp32' in message
+    assert backends._tensorrt_fp16_flag(_fake_tensorrt('10.16.1.11', FP16=3)) == 3
+
+
+def test_pinned_tensorrt_is_10_with_its_parts_at_one_version(repo_root):
+    """The fp16 engine build needs TensorRT 10 (see the test above); its three packages move
+    together."""
+    with open(os.path.join(repo_root, 'requirements', 'gpu.txt')) as f:
+        pins = dict(line.strip().split('==') for line in f
+                    if line.strip() and not line.startswith('#'))
+    assert set(pins) == {'tensorrt-cu13', 'tensorrt-cu13-bindings', 'tensorrt-cu13-libs'}
+    assert len(set(pins.values())) == 1 and pins['tensorrt-cu13'].startswith('10.')
 
 
 def test_unknown_backend_and_precision_are_refused():
