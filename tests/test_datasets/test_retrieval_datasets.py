@@ -199,8 +199,12 @@ def test_colour_swapped_twins_are_the_same_object_turned(texture, turn):
         other = render_view(_TurnedRng(seed, turn), (circle, 2, kind, 6), (64, 64))
         differs = lambda a, b: (np.abs(a.astype(int) - b).max(-1) > 8).mean()  # noqa: E731
         assert differs(swapped, turned) < 0.01 < 0.1 < differs(swapped, other)
-    kept = set(identities(720, 0))
-    assert len(kept) == 720
+    # per shape: 8 solid, 28 stripes and 28 checker colour pairs, 56 ordered dots pairs
+    total = len(SHAPES) * (8 + 28 + 28 + 56)
+    kept = set(identities(total, 0))
+    assert len(kept) == total
+    with pytest.raises(ValueError, match=f'at most {total} identities'):
+        identities(total + 1, 0)
     for shape, body, texture_index, pattern in kept:
         if TEXTURES[texture_index] in ('stripes', 'checker'):
             assert (shape, pattern, texture_index, body) not in kept

@@ -1,10 +1,11 @@
 # The embedded shapes retrieval split (generated under data/shapes_retrieval/ on first use):
-# 150 training identities, 150 unseen test identities searched against themselves, 64x64.
+# 330 training identities, 150 unseen test identities searched against themselves (of the
+# generator's 480), 10 views each, 64x64.
 _base_ = './cub_retrieval.py'
 
 data_root = 'data/shapes_retrieval/'
 image_size = 64
-num_train_classes = 150
+num_train_classes = 330
 shapes_generator = dict(num_train_identities=num_train_classes, num_test_identities=150,
                         views=10, img_size=(image_size, image_size))
 
