@@ -87,7 +87,7 @@ def test_gpu_backend_without_gpu_is_a_clear_error(name):
     message = str(error.value)
     assert f"backend '{name}' is unavailable here" in message
     assert 'no CUDA GPU' in message
-    assert 'Backends available here: cpu, cpu-compile, torchscript' in message
+    assert 'Backends available here: cpu, cpu-channels-last, cpu-compile, torchscript' in message
 
 
 def _fake_tensorrt(version, **flags):
