@@ -1,6 +1,7 @@
 """What the retrieval tools share: building a trained retriever, embedding images, the
 baselines it must beat, and the picture of a query beside its nearest gallery images."""
 import copy
+import logging
 import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
@@ -29,7 +31,14 @@ def build_retriever(cfg: Config, checkpoint: Optional[str] = None, seed: int = 0
         raise TypeError(f'{cfg.filename} builds a {type(model).__name__}, not a retriever '
                         '(model.type EmbeddingRetriever)')
     if checkpoint is None:
-        model.init_weights()
+        # with no log file open, mmengine reports every parameter's initialisation at INFO
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     else:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     return model.eval()

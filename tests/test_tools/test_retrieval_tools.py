@@ -6,9 +6,11 @@ import shutil
 
 import cv2
 import pytest
+from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
-from mmlow.apis.retrieval import QUERY, RIGHT, UNKNOWN, WRONG
+from mmlow.apis import load_config
+from mmlow.apis.retrieval import QUERY, RIGHT, UNKNOWN, WRONG, build_retriever
 from tests.conftest import REPO_ROOT
 from tests.tiny_configs import tiny_retrieval_cfg
 from tools.analysis.retrieval_baselines import main as baselines_main
@@ -128,3 +130,13 @@ def test_train_names_the_missing_release_files(dataset, files, tmp_path, capsys,
     for path in files:
         assert f'[missing] {path}' in err
     assert 'configs/retrieval/efficientformer_l1_shapes.py' in err
+
+
+def test_untrained_retriever_is_built_quietly(capsys):
+    """mmengine reports each parameter's initialisation at INFO when no log file is open:
+    the baselines tool would print thousands of lines before its table."""
+    MMLogger.get_instance('quiet_init', log_level='INFO')  # a console-only current logger
+    cfg = load_config(osp.join(REPO_ROOT, 'configs/retrieval/lowformer_b1_shapes.py'))
+    build_retriever(cfg, None)
+    captured = capsys.readouterr()
+    assert 'init_weights' not in captured.out + captured.err
