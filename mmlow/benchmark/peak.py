@@ -5,6 +5,8 @@ from typing import Dict
 
 import torch
 
+from .timing import device_sync
+
 PEAK_DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 PEAK_PRECISIONS = {'cpu': ('fp32', 'bf16'), 'cuda': ('fp32', 'fp16')}
 
@@ -19,7 +21,7 @@ def matmul_peak_gflops(precision: str = 'fp32', size: int = 2048, repeats: int =
     a = torch.randn(size, size, device=device).to(dtype)
     b = torch.randn(size, size, device=device).to(dtype)
     out = torch.empty(size, size, dtype=dtype, device=device)
-    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+    sync = device_sync(device)
     torch.mm(a, b, out=out)  # warm-up: thread pool, kernel selection
     best = float('inf')
     for _ in range(repeats):
@@ -45,3 +47,8 @@ def peak_for(peaks: Dict[str, float], precision: str) -> float:
 def achieved_gflops(macs: int, ms: float) -> float:
     """FLOP rate of a forward of ``macs`` multiply-accumulates (2 FLOPs each) taking ``ms``."""
     return 2 * macs / (ms * 1e-3) / 1e9
+
+
+def rate_cell(gflops: float, peak: float) -> str:
+    """'GFLOP/s (% of peak)', as the benchmark tables print it."""
+    return f'{gflops:.0f} ({100 * gflops / peak:.0f} %)'

@@ -13,10 +13,10 @@ from .backend_model import BackendModel
 from .backends import BACKENDS, build_backend
 from .detection import PostprocessCounter, mean_counts, set_candidates
 from .loading import DEFAULT_SHAPES, image_batches, model_from_config
-from .peak import achieved_gflops, machine_peaks, peak_for
+from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
-from .timing import time_interleaved
+from .timing import device_sync, time_interleaved
 from .tracking import build_tracker_steps
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
@@ -133,7 +133,7 @@ def markdown_row(record: dict) -> str:
 def _rate(record: dict) -> str:
     if record['gflops'] is None:
         return '-'
-    return f'{record["gflops"]:.0f} ({100 * record["gflops"] / record["peak_gflops"]:.0f} %)'
+    return rate_cell(record['gflops'], record['peak_gflops'])
 
 
 def config_checkpoint_pairs(tokens: Sequence[str]) -> List[Tuple[str, Optional[str]]]:
@@ -163,7 +163,7 @@ def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str
                   for config, checkpoint in configs]
     device = BACKENDS[backend].device
     peaks = machine_peaks(device=device)
-    sync = torch.cuda.synchronize if device == 'cuda' else lambda: None
+    sync = device_sync(device)
     timings = time_interleaved({str(i): c.timed for i, c in enumerate(candidates)},
                                repeats=iters, warmup=warmup, sync=sync)
     records = [c.record(timings[str(i)]['times_ms'], warmup, peaks)

@@ -20,6 +20,7 @@ from .backends import BACKENDS, check_backend
 from .detection import set_candidates
 from .loading import DEFAULT_SHAPES, model_from_config
 from .synthetic import synthetic_batch
+from .timing import device_sync
 
 STAGE_ORDER = ('preprocess', 'backbone', 'neck', 'head', 'network', 'postprocess')
 
@@ -133,8 +134,7 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
             backend_model.test_step(data)  # builds the backend for this shape
             predictor, step = backend_model.predictor, backend_model.test_step
             network, row_precision = 'extract_feat', backend_model.precision
-        synchronize = torch.cuda.synchronize if BACKENDS[backend].device == 'cuda' \
-            else (lambda: None)
+        synchronize = device_sync(BACKENDS[backend].device)
         timer = StageTimer(synchronize)
         timer.attach(predictor, network)
         try:

@@ -3,6 +3,14 @@ import statistics
 import time
 from typing import Callable, Dict
 
+import torch
+
+
+def device_sync(device: str) -> Callable[[], None]:
+    """What waits for ``device``'s queued work before a clock is read: CUDA runs
+    asynchronously, the CPU does not."""
+    return torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+
 
 def time_interleaved(candidates: Dict[str, Callable[[], object]], repeats: int = 30,
                      warmup: int = 5, sync: Callable[[], None] = lambda: None) -> Dict[str, dict]:

@@ -11,7 +11,7 @@ from mmlow.models.layers import relative_offset_index
 from mmlow.models.weights import load_strict
 from mmlow.analysis import count_macs
 from .backends import build_backend
-from .peak import achieved_gflops, machine_peaks, peak_for
+from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .timing import time_interleaved
 
 
@@ -121,7 +121,7 @@ def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequenc
             rate = achieved_gflops(row['macs'], variant['ms'])
             peak = peak_for(peaks, precision)
             cells += [f'{variant["ms"]:.1f}', f'{variant["ratio"]:.3f}',
-                      f'{rate:.0f} ({100 * rate / peak:.0f} %)']
+                      rate_cell(rate, peak)]
         yield '| ' + ' | '.join(cells) + ' |'
     for key in keys:
         yield f'worst ratio {key} / timm eager fp32: {worst[key]:.3f}'
