@@ -6,8 +6,8 @@ SWAP_SYMMETRIC). Pentagons and hexagons are left out: at 64x64, blurred, they ar
 from a circle, and a network trained for minutes confused them more than anything else. Each
 image shows that object on a new background (shapes.py's textured backgrounds), at a new
 position, scale and rotation (the texture turns with the object), under a slightly different
-brightness, blurred and noised like the detection set. Identities share colours and shapes with each other, so neither the
-colour histogram nor the outline alone tells them apart.
+brightness, blurred and noised like the detection set. Identities share colours and shapes
+with each other, so neither the colour histogram nor the outline alone tells them apart.
 
 The first ``num_train_identities`` identities form the training split; the rest are the test
 split, searched against itself (open set: no test identity is seen in training, as CUB and
