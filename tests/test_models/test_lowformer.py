@@ -56,10 +56,19 @@ def test_deploy_mode_keeps_timm_outputs(arch):
     x = torch.randn(1, 3, 71, 53)
     with torch.no_grad():
         expected = reference.forward_intermediates(x, intermediates_only=True)
+        had_stride1_deconv = bool(stride1_deconvs(backbone))
         backbone.switch_to_deploy()
         got = backbone(x)
     for e, g in zip(expected, got):
         assert (e - g).abs().max().item() <= 1e-4
+    # the slow CPU path of stride-1 transposed convs is replaced by the equivalent conv
+    assert not stride1_deconvs(backbone)
+    assert had_stride1_deconv or arch != 'b1'
+
+
+def stride1_deconvs(module):
+    return [m for m in module.modules()
+            if isinstance(m, torch.nn.ConvTranspose2d) and m.stride == (1, 1)]
 
 
 def test_norm_eval_leaves_other_layers_training():

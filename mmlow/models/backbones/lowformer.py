@@ -14,7 +14,7 @@ from mmcv.cnn.bricks import DropPath
 
 from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
-from ..layers import ConvMlp, ConvNormAct, drop_path_rates
+from ..layers import ConvMlp, ConvNormAct, conv_from_transposed, drop_path_rates
 from .base import StagedBackbone
 
 # widths/depths: stem and stages 1-4. head_widths belong to the classification head.
@@ -116,6 +116,10 @@ class Lowtention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v)
         out = out.transpose(-1, -2).reshape(batch, self.num_heads * self.head_dim, h, w)
         return self.proj_up(out)[..., :height, :width]
+
+    def switch_to_deploy(self) -> None:
+        if isinstance(self.proj_up, nn.ConvTranspose2d) and self.proj_up.stride == (1, 1):
+            self.proj_up = conv_from_transposed(self.proj_up)
 
 
 class LowFormerBlock(nn.Module):

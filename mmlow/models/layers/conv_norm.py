@@ -22,6 +22,30 @@ def fold_bn_into_conv(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     return fused
 
 
+def conv_from_transposed(deconv: nn.ConvTranspose2d) -> nn.Conv2d:
+    """Return the conv computing a stride-1 ``deconv``: the kernel flipped, in and out swapped.
+
+    PyTorch runs a small stride-1 transposed conv on its slow (non-oneDNN) CPU path, e.g.
+    LowFormer-B1's last-stage attention projection at 7x7 is 1.6x slower than this conv.
+    """
+    if (deconv.stride != (1, 1) or deconv.groups != 1 or deconv.output_padding != (0, 0)
+            or deconv.padding_mode != 'zeros'):
+        raise ValueError(f'only a stride-1, ungrouped, zero-padded transposed conv is a conv; '
+                         f'got {deconv}')
+    padding = tuple(d * (k - 1) - p for d, k, p in
+                    zip(deconv.dilation, deconv.kernel_size, deconv.padding))
+    if min(padding) < 0:
+        raise ValueError(f'{deconv} crops more than its kernel adds: no conv equivalent')
+    conv = nn.Conv2d(deconv.in_channels, deconv.out_channels, deconv.kernel_size,
+                     padding=padding, dilation=deconv.dilation, bias=deconv.bias is not None,
+                     device=deconv.weight.device, dtype=deconv.weight.dtype)
+    with torch.no_grad():
+        conv.weight.copy_(deconv.weight.flip(-1, -2).transpose(0, 1))
+        if deconv.bias is not None:
+            conv.bias.copy_(deconv.bias)
+    return conv
+
+
 class ConvNormAct(nn.Module):
     """``conv -> norm -> act``; norm and act are optional and built from mm configs.
 
