@@ -10,7 +10,7 @@ from mmlow.models.classifiers import build_classifier, split_name
 from mmlow.models.layers import relative_offset_index
 from mmlow.models.weights import load_strict
 from mmlow.analysis import count_macs
-from .backends import build_backend
+from .backends import build_backend, relative_errors
 from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .timing import time_interleaved
 
@@ -67,7 +67,8 @@ def backbone_vs_timm(names: Sequence[str], sizes: Sequence[int], batches: Sequen
     ``variants``, against timm's eager fp32 model, interleaved in this process, on the last
     stage's feature map (each checked against timm first: within 1e-3 in fp32, within the
     backend's tolerance otherwise). Yields one row per (name, size, batch): timm's median in ms,
-    the backbone's MACs and per variant its median ms and ratio to timm."""
+    the backbone's MACs and per variant its median ms, ratio to timm and largest error against
+    timm relative to the largest magnitude of timm's map."""
     for name in names:
         for size in sizes:
             reference, classifier = timm_pair(name, size)
@@ -81,19 +82,23 @@ def backbone_vs_timm(names: Sequence[str], sizes: Sequence[int], batches: Sequen
                                                            intermediates_only=True)[-1]
                 expected = timm_features()
                 runs = {'timm': timm_features}
+                errors = {}
                 for backend, precision in variants:
                     forward = build_backend(backend, backbone, x, precision)
                     got = forward(x)[-1]
                     if precision == 'fp32' and (expected - got).abs().max() > 1e-3:
                         raise RuntimeError(f'{name}: deployed outputs on {backend} differ '
                                            f'from timm at {size}')
-                    runs[f'{backend}/{precision}'] = lambda forward=forward: forward(x)
+                    key = f'{backend}/{precision}'
+                    errors[key] = relative_errors([expected], [got])[0]
+                    runs[key] = lambda forward=forward: forward(x)
                 result = time_interleaved(runs, repeats=repeats, warmup=3)
                 timm_ms = result.pop('timm')['median_ms']
                 yield dict(name=name, input=f'{batch}x3x{size}x{size}', timm_ms=timm_ms,
                            macs=count_macs(backbone, tuple(x.shape)),
                            variants={key: dict(ms=value['median_ms'],
-                                               ratio=value['median_ms'] / timm_ms)
+                                               ratio=value['median_ms'] / timm_ms,
+                                               error=errors[key])
                                      for key, value in result.items()})
 
 
@@ -103,25 +108,29 @@ def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequenc
                     ) -> Iterator[str]:
     """tools/benchmark_backbone.py's output, line by line: the machine's matmul peaks, then a
     Markdown row per (name, size, batch) with, per variant, the median ms, the ratio to timm
-    eager fp32 and the achieved GFLOP/s as a share of the peak of the variant's precision;
-    last the worst ratio per variant."""
+    eager fp32, the achieved GFLOP/s as a share of the peak of the variant's precision and the
+    relative error against timm; last the worst ratio and error per variant."""
     peaks = machine_peaks()
     yield (f'torch {torch.__version__}, {torch.get_num_threads()} threads; matmul peak '
            f'{peaks["fp32"]:.0f} GFLOP/s fp32, {peaks["bf16"]:.0f} GFLOP/s bf16')
     keys = [f'{backend}/{precision}' for backend, precision in variants]
     yield ('| model | input | GMACs | timm eager fp32 ms | ' +
-           ' | '.join(f'{key} ms | ratio | GFLOP/s (% peak)' for key in keys) + ' |')
-    yield '|---' * (4 + 3 * len(keys)) + '|'
+           ' | '.join(f'{key} ms | ratio | GFLOP/s (% peak) | rel. error' for key in keys) +
+           ' |')
+    yield '|---' * (4 + 4 * len(keys)) + '|'
     worst = dict.fromkeys(keys, 0.)
+    worst_error = dict.fromkeys(keys, 0.)
     for row in backbone_vs_timm(names, sizes, batches, repeats, variants):
         cells = [row['name'], row['input'], f'{row["macs"] / 1e9:.2f}', f'{row["timm_ms"]:.1f}']
         for key, (_, precision) in zip(keys, variants):
             variant = row['variants'][key]
             worst[key] = max(worst[key], variant['ratio'])
+            worst_error[key] = max(worst_error[key], variant['error'])
             rate = achieved_gflops(row['macs'], variant['ms'])
             peak = peak_for(peaks, precision)
             cells += [f'{variant["ms"]:.1f}', f'{variant["ratio"]:.3f}',
-                      rate_cell(rate, peak)]
+                      rate_cell(rate, peak), f'{variant["error"]:.1e}']
         yield '| ' + ' | '.join(cells) + ' |'
     for key in keys:
-        yield f'worst ratio {key} / timm eager fp32: {worst[key]:.3f}'
+        yield (f'worst ratio {key} / timm eager fp32: {worst[key]:.3f}; largest relative '
+               f'error {worst_error[key]:.1e}')
