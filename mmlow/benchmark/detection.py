@@ -12,8 +12,9 @@ so NMS sees nothing; a trained detector on a real image sees up to ``levels x nm
 - :func:`set_candidates` sets the classification bias so that about N (score, class) pairs per
   image pass the score threshold.
 - :func:`preselect_top_priors` is mmlow's faster front for ``_predict_by_feat_single``: a
-  top-k over each level's raw logits picks the priors that can hold one of the ``nms_pre`` best
-  scores, and mmdet's own code then runs on those priors only, with the same result.
+  threshold and top-k over each level's raw logits pick the priors that can hold one of the
+  ``nms_pre`` best scores over ``score_thr``, and mmdet's own code then runs on those priors
+  only, with the same result.
 """
 import math
 from functools import partial
@@ -183,25 +184,34 @@ def _preselected(head: nn.Module, original, cls_score_list, bbox_pred_list, scor
                  mlvl_priors, img_meta, cfg=None, rescale=False, with_nms=True):
     cfg = head.test_cfg if cfg is None else cfg
     nms_pre = cfg.get('nms_pre', -1)
+    threshold = cfg.get('score_thr', 0)
+    # sigmoid is monotonic: mmdet keeps scores over score_thr, so logits over its logit (less
+    # a margin for float rounding: a superset, mmdet's own code then applies the threshold)
+    logit_threshold = (math.log(threshold / (1 - threshold)) - 1e-3
+                       if 0 < threshold < 1 else None)
     kept = ([], [], [], [])
     for cls_score, bbox_pred, score_factor, priors in zip(
             cls_score_list, bbox_pred_list, score_factor_list, mlvl_priors):
         num_priors = priors.shape[0] // (cls_score.shape[1] * cls_score.shape[2])
-        if nms_pre <= 0 or nms_pre >= cls_score.numel():
-            rows = None
+        logits = cls_score.reshape(-1)
+        if logit_threshold is not None:
+            flat = (logits > logit_threshold).nonzero().squeeze(1)
+            if 0 < nms_pre < len(flat):
+                flat = flat[logits[flat].topk(nms_pre, sorted=False).indices]
+        elif 0 < nms_pre < len(logits):
+            flat = logits.topk(nms_pre, sorted=False).indices
         else:
-            # sigmoid is monotonic: the nms_pre best scores are among the nms_pre best logits
-            flat = cls_score.reshape(-1).topk(nms_pre, sorted=False).indices
-            positions = cls_score[0].numel()
-            rows = (flat % positions) * num_priors + flat // positions // (
-                cls_score.shape[0] // num_priors)
-            rows = rows.unique()  # ascending: mmdet sees the priors in its own order
-        if rows is None:
+            flat = None
+        if flat is None:
             kept[0].append(cls_score)
             kept[1].append(bbox_pred)
             kept[2].append(score_factor)
             kept[3].append(priors)
             continue
+        positions = cls_score[0].numel()
+        rows = (flat % positions) * num_priors + flat // positions // (
+            cls_score.shape[0] // num_priors)
+        rows = rows.unique()  # ascending: mmdet sees the priors in its own order
         kept[0].append(_gather_priors(cls_score, rows, num_priors))
         kept[1].append(_gather_priors(bbox_pred, rows, num_priors))
         kept[2].append(None if score_factor is None
