@@ -1,5 +1,5 @@
 """Parameter and MAC counts (one multiply-accumulate = one MAC, as the papers count)."""
-from typing import Tuple
+from typing import Dict, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -41,18 +41,31 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def _analyzer(model: nn.Module, input_shape: Tuple[int, int, int, int]) -> FlopAnalyzer:
+    analyzer = FlopAnalyzer(_TensorForward(model), (torch.zeros(input_shape), ))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return analyzer
+
+
 @torch.no_grad()
-def count_macs(model: nn.Module, input_shape: Tuple[int, int, int, int]) -> int:
-    """MACs of one forward of ``model`` (in eval mode) on a zero tensor of ``input_shape``.
+def count_macs(model: nn.Module, input_shape: Tuple[int, int, int, int],
+               children: Sequence[str] = ()) -> Union[int, Dict[str, int]]:
+    """MACs of one forward of ``model`` (in eval mode) on a zero tensor of ``input_shape``;
+    with ``children`` (names of submodules, e.g. backbone, neck, bbox_head; '' for the whole
+    model), a dict of the MACs of each of them within that forward instead.
 
     A two-stage detector's second stage is counted for the proposals its RPN keeps on that
     input (its test_cfg's max_per_img when the RPN gives that many)."""
     was_training = model.training
     model.eval()
-    analyzer = FlopAnalyzer(_TensorForward(model), (torch.zeros(input_shape), ))
-    analyzer.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    total = analyzer.total()
+    analyzer = _analyzer(model, input_shape)
+    if children:
+        by_module = analyzer.by_module()
+        result = {name: by_module['.'.join(['model', name] if name else ['model'])]
+                  for name in children}
+    else:
+        result = analyzer.total()
     model.train(was_training)
-    return total
+    return result

@@ -8,6 +8,8 @@ backbone's and neck's forward, the head's forward, and the post-processing (the 
 ``postprocess_result``). On a backend (mmlow.benchmark.BackendModel) backbone, neck and head
 run as one graph, timed as ``network``. What no stage covers (the step's glue: building data
 samples, Python calls) is ``other``, so that the stages and ``other`` add up to the step.
+Each network stage also gets its MACs and the GFLOP/s it achieved, beside the machine's matmul
+peak: a stage near the peak can only get faster by doing less work.
 """
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -15,10 +17,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 
+from mmlow.analysis import count_macs
 from .backend_model import BackendModel
 from .backends import BACKENDS, check_backend
 from .detection import set_candidates
 from .loading import DEFAULT_SHAPES, model_from_config
+from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .synthetic import synthetic_batch
 from .timing import device_sync
 
@@ -26,10 +30,14 @@ STAGE_ORDER = ('preprocess', 'backbone', 'neck', 'head', 'network', 'postprocess
 
 
 def _head(model: nn.Module) -> nn.Module:
+    return getattr(model, _head_name(model))
+
+
+def _head_name(model: nn.Module) -> str:
     for name in ('bbox_head', 'decode_head'):
         head = getattr(model, name, None)
         if head is not None and hasattr(head, 'predict_by_feat'):
-            return head
+            return name
     raise ValueError(f'{type(model).__name__}: stage timing needs a single-stage detector '
                      '(bbox_head) or a segmenter (decode_head); a two-stage detector runs '
                      'head and post-processing per region, interleaved')
@@ -97,6 +105,17 @@ class StageTimer:
         return taken
 
 
+def stage_macs(model: nn.Module, input_shape: Sequence[int]) -> Dict[str, int]:
+    """MACs per image of each network stage (backbone, neck, head) of ``model``'s tensor
+    forward on a batch of ``input_shape``, and of the whole forward (``network``: with what
+    runs between the stages, e.g. a segmenter's logit resize)."""
+    parts = {'backbone': 'backbone', 'neck': 'neck', 'head': _head_name(model), 'network': ''}
+    if getattr(model, 'neck', None) is None:
+        del parts['neck']
+    counted = count_macs(model, tuple(input_shape), list(parts.values()))
+    return {stage: counted[name] // input_shape[0] for stage, name in parts.items()}
+
+
 def stage_summary(steps: Sequence[Dict[str, float]], step_ms: Sequence[float],
                   images: Sequence[int]) -> Dict[str, float]:
     """Mean ms per image of each stage over the timed steps (of ``images`` images each),
@@ -123,8 +142,11 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
     model, scope = model_from_config(config, checkpoint, cfg_options)
     _head(model)
     data = synthetic_batch(scope, tuple(shape or DEFAULT_SHAPES[scope]), batch)
+    inputs = model.data_preprocessor(data, False)['inputs']
     if candidates is not None:
-        set_candidates(model, model.data_preprocessor(data, False)['inputs'], candidates)
+        set_candidates(model, inputs, candidates)
+    macs = stage_macs(model, inputs.shape)
+    peaks = {}
     rows = []
     for backend in backends:
         if backend == 'cpu' and precision in (None, 'fp32'):
@@ -151,25 +173,45 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
                     step_ms.append(elapsed)
         finally:
             timer.detach()
-        rows.append(dict(backend=backend, precision=row_precision,
-                         stages_ms=stage_summary(steps, step_ms, [batch] * len(steps))))
+        device = BACKENDS[backend].device
+        if device not in peaks:
+            peaks[device] = machine_peaks(device=device)
+        stages_ms = stage_summary(steps, step_ms, [batch] * len(steps))
+        rows.append(dict(backend=backend, precision=row_precision, stages_ms=stages_ms,
+                         gmacs={stage: macs[stage] / 1e9 for stage in stages_ms
+                                if stage in macs},
+                         gflops={stage: achieved_gflops(macs[stage], stages_ms[stage])
+                                 for stage in stages_ms if stage in macs},
+                         peak_gflops=peak_for(peaks[device], row_precision)))
     return rows
 
 
 def stages_table(rows: Sequence[dict]) -> str:
-    """Markdown: one row per backend, a column per stage (ms per image, and its share)."""
+    """Markdown: one row per backend, a column per stage: ms per image and its share of the
+    step, and for the network's stages the GFLOP/s achieved (share of the matmul peak of the
+    row's precision). A line above gives each stage's GMACs per image and the peaks."""
     present = {stage for row in rows for stage in row['stages_ms']}
     stages = [stage for stage in STAGE_ORDER if stage in present]
-    lines = ['| backend | precision | ' + ' | '.join(stages) + ' | other | total ms |',
+    gmacs = {stage: value for row in rows for stage, value in row['gmacs'].items()}
+    peaks = {(row['precision'], round(row['peak_gflops'])) for row in rows}
+    lines = ['GMACs per image: ' + ', '.join(f'{stage} {gmacs[stage]:.2f}' for stage in stages
+                                             if stage in gmacs) +
+             '; matmul peak: ' + ', '.join(f'{peak} GFLOP/s {precision}'
+                                          for precision, peak in sorted(peaks)),
+             '',
+             '| backend | precision | ' + ' | '.join(stages) + ' | other | total ms |',
              '|---' * (len(stages) + 4) + '|']
     for row in rows:
         times = row['stages_ms']
         cells = []
         for stage in stages + ['other']:
-            if stage in times:
-                cells.append(f'{times[stage]:.1f} ({100 * times[stage] / times["total"]:.0f} %)')
-            else:
+            if stage not in times:
                 cells.append('-')
+                continue
+            cell = f'{times[stage]:.1f} ({100 * times[stage] / times["total"]:.0f} %)'
+            if stage in row['gflops']:
+                cell += f', {rate_cell(row["gflops"][stage], row["peak_gflops"])} GFLOP/s'
+            cells.append(cell)
         lines.append(f'| {row["backend"]} | {row["precision"]} | ' + ' | '.join(cells) +
                      f' | {times["total"]:.1f} |')
     return '\n'.join(lines)

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from mmlow.analysis import count_macs
 from mmlow.benchmark.loading import model_from_config
 from mmlow.benchmark.stages import StageTimer, profile_stages
 from mmlow.benchmark.synthetic import synthetic_batch
@@ -61,10 +62,26 @@ def test_profile_stages_add_up_to_the_step(repo_root, config, backends, stages):
     rows = profile_stages(os.path.join(repo_root, config), backends=backends, shape=(64, 64),
                           iters=3, warmup=1, candidates='all' if config == RETINANET else None)
     assert [row['backend'] for row in rows] == backends
+    model, _ = model_from_config(os.path.join(repo_root, config))
+    padded = (1, 3, 64, 64)  # both configs pad 64x64 to a multiple of 32
     for row, expected in zip(rows, stages):
         assert tuple(row['stages_ms'])[:-2] == expected
         assert all(row['stages_ms'][stage] > 0 for stage in expected)
         _adds_up(row['stages_ms'])
+        # each network stage's MACs (the network's: all of them), and its rate over its time
+        network = [stage for stage in expected if stage not in ('preprocess', 'postprocess')]
+        assert list(row['gmacs']) == network
+        if 'backbone' in network:
+            assert row['gmacs']['backbone'] * 1e9 == count_macs(model.backbone, padded)
+        if 'network' in network:
+            assert row['gmacs']['network'] * 1e9 == count_macs(model, padded)
+        else:  # a segmenter's logit resize runs between its stages
+            assert sum(row['gmacs'].values()) * 1e9 == pytest.approx(count_macs(model, padded),
+                                                                      rel=2e-3)
+        for stage in network:
+            assert row['gflops'][stage] == pytest.approx(
+                2 * row['gmacs'][stage] / row['stages_ms'][stage] * 1e3)
+        assert row['peak_gflops'] > 0
 
 
 def test_two_stage_detector_is_refused(repo_root):
@@ -77,8 +94,12 @@ def test_profile_tool_prints_the_table_and_writes_json(repo_root, tmp_path, caps
     out = tmp_path / 'stages.json'
     assert profile_main([os.path.join(repo_root, RETINANET), '--shape', '64', '64', '--iters',
                          '2', '--warmup', '1', '--out', str(out)]) == 0
-    table = capsys.readouterr().out
-    assert table.startswith('| backend | precision | preprocess | backbone | neck | head | '
-                            'postprocess | other | total ms |')
+    printed = capsys.readouterr().out
+    assert printed.startswith('GMACs per image: backbone ')
+    assert '| backend | precision | preprocess | backbone | neck | head | postprocess | other ' \
+           '| total ms |' in printed
     (row, ) = json.loads(out.read_text())
-    assert f'| cpu | fp32 | {row["stages_ms"]["preprocess"]:.1f} (' in table
+    assert f'| cpu | fp32 | {row["stages_ms"]["preprocess"]:.1f} (' in printed
+    head = row['stages_ms']['head']
+    assert (f'{head:.1f} ({100 * head / row["stages_ms"]["total"]:.0f} %), '
+            f'{row["gflops"]["head"]:.0f} (') in printed
