@@ -41,14 +41,6 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _analyzer(model: nn.Module, input_shape: Tuple[int, int, int, int]) -> FlopAnalyzer:
-    analyzer = FlopAnalyzer(_TensorForward(model), (torch.zeros(input_shape), ))
-    analyzer.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return analyzer
-
-
 @torch.no_grad()
 def count_macs(model: nn.Module, input_shape: Tuple[int, int, int, int],
                children: Sequence[str] = ()) -> Union[int, Dict[str, int]]:
@@ -60,11 +52,13 @@ def count_macs(model: nn.Module, input_shape: Tuple[int, int, int, int],
     input (its test_cfg's max_per_img when the RPN gives that many)."""
     was_training = model.training
     model.eval()
-    analyzer = _analyzer(model, input_shape)
+    analyzer = FlopAnalyzer(_TensorForward(model), (torch.zeros(input_shape), ))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention', _sdpa_macs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
     if children:
-        by_module = analyzer.by_module()
-        result = {name: by_module['.'.join(['model', name] if name else ['model'])]
-                  for name in children}
+        by_module = analyzer.by_module()  # keyed by name within _TensorForward
+        result = {name: by_module[f'model.{name}' if name else 'model'] for name in children}
     else:
         result = analyzer.total()
     model.train(was_training)

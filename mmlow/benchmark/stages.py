@@ -156,7 +156,8 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
             backend_model.test_step(data)  # builds the backend for this shape
             predictor, step = backend_model.predictor, backend_model.test_step
             network, row_precision = 'extract_feat', backend_model.precision
-        synchronize = device_sync(BACKENDS[backend].device)
+        device = BACKENDS[backend].device
+        synchronize = device_sync(device)
         timer = StageTimer(synchronize)
         timer.attach(predictor, network)
         try:
@@ -173,15 +174,14 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
                     step_ms.append(elapsed)
         finally:
             timer.detach()
-        device = BACKENDS[backend].device
         if device not in peaks:
             peaks[device] = machine_peaks(device=device)
         stages_ms = stage_summary(steps, step_ms, [batch] * len(steps))
+        computing = [stage for stage in stages_ms if stage in macs]
         rows.append(dict(backend=backend, precision=row_precision, stages_ms=stages_ms,
-                         gmacs={stage: macs[stage] / 1e9 for stage in stages_ms
-                                if stage in macs},
+                         gmacs={stage: macs[stage] / 1e9 for stage in computing},
                          gflops={stage: achieved_gflops(macs[stage], stages_ms[stage])
-                                 for stage in stages_ms if stage in macs},
+                                 for stage in computing},
                          peak_gflops=peak_for(peaks[device], row_precision)))
     return rows
 

@@ -7,5 +7,5 @@ from .drop import drop_path_rates
 from .linear_norm import fold_bn_into_linear
 
 __all__ = ['RelativePositionBias', 'relative_offset_index', 'resize_offset_bias_table',
-           'ConvNormAct', 'ConvMlp', 'conv_from_transposed', 'drop_path_rates', 'fold_bn_into_conv', 'fold_bn_into_linear',
-           'switch_to_deploy']
+           'ConvNormAct', 'ConvMlp', 'conv_from_transposed', 'drop_path_rates',
+           'fold_bn_into_conv', 'fold_bn_into_linear', 'switch_to_deploy']
