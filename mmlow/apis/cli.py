@@ -1,5 +1,6 @@
 """How the tools end: a user's mistake is one ``error:`` line and exit status 2; a bug keeps its
-traceback. ``--debug`` shows the traceback of user errors too."""
+traceback. ``--debug`` shows the traceback of user errors too. A distributed run leaves its
+process group before the interpreter shuts down."""
 import re
 import sys
 from typing import Callable, Sequence, Type
@@ -32,6 +33,14 @@ def user_message(exc: BaseException) -> str:
     return _REGISTRY_PREFIX.sub('', str(exc))
 
 
+def _leave_process_group() -> None:
+    """Gloo's worker threads can still hold tensors when the interpreter tears down a process
+    that never destroyed its group; freeing them then aborts the process (SIGABRT,
+    "terminate called without an active exception") after the work itself succeeded."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 def run_cli(command: Callable[[], int], debug: bool = False,
             user_errors: Sequence[Type[Exception]] = ()) -> int:
     """Run a tool's body; a UserError, one of the tool's ``user_errors`` (e.g. ValueError where
@@ -45,3 +54,5 @@ def run_cli(command: Callable[[], int], debug: bool = False,
             raise
         print(f'error: {user_message(exc)}', file=sys.stderr)
         return USER_ERROR_EXIT
+    finally:
+        _leave_process_group()
