@@ -24,7 +24,7 @@ from .detection import set_candidates
 from .loading import DEFAULT_SHAPES, model_from_config
 from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .synthetic import synthetic_batch
-from .timing import device_sync
+from .timing import device_sync, timed_call
 
 STAGE_ORDER = ('preprocess', 'backbone', 'neck', 'head', 'network', 'postprocess')
 
@@ -78,15 +78,9 @@ class StageTimer:
         return True
 
     def _wrap(self, stage: str, owner, attr: str) -> None:
-        original = getattr(owner, attr)
-
-        def timed(*args, **kwargs):
-            self.synchronize()
-            start = time.perf_counter()
-            out = original(*args, **kwargs)
-            self.synchronize()
-            self._ms[stage] += (time.perf_counter() - start) * 1e3
-            return out
+        def add(ms, *args, **kwargs):
+            self._ms[stage] += ms
+        timed = timed_call(getattr(owner, attr), self.synchronize, add)
         timed.stage_timed = True
         self._wrapped.append((owner, attr, vars(owner).get(attr)))
         setattr(owner, attr, timed)

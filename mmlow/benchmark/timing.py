@@ -1,4 +1,5 @@
-"""Interleaved timing of two callables in one process: the machine's noise hits both alike."""
+"""Interleaved timing of two callables in one process (the machine's noise hits both alike), and
+the timing wrapper that the stage timer and the latency hook put around a model's methods."""
 import statistics
 import time
 from typing import Callable, Dict
@@ -10,6 +11,20 @@ def device_sync(device: str) -> Callable[[], None]:
     """What waits for ``device``'s queued work before a clock is read: CUDA runs
     asynchronously, the CPU does not."""
     return torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+
+
+def timed_call(fn: Callable, synchronize: Callable[[], None],
+               report: Callable[..., None]) -> Callable:
+    """``fn``, reporting each call's wall time in ms, the device's queued work included, with
+    the call's arguments: ``report(ms, *args, **kwargs)``."""
+    def call(*args, **kwargs):
+        synchronize()
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        synchronize()
+        report((time.perf_counter() - start) * 1e3, *args, **kwargs)
+        return out
+    return call
 
 
 def time_interleaved(candidates: Dict[str, Callable[[], object]], repeats: int = 30,

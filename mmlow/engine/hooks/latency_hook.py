@@ -43,6 +43,7 @@ from mmlow.benchmark.detection import (PostprocessCounter, dense_head, mean_coun
 from mmlow.benchmark.record import (latency_stats, make_record, model_name, most_common,
                                     percentile)
 from mmlow.benchmark.stages import StageTimer, stage_summary
+from mmlow.benchmark.timing import timed_call
 from mmlow.registry import HOOKS
 
 MODES = ('end2end', 'backbone', 'embedding', 'search')
@@ -194,16 +195,12 @@ class LatencyHook(Hook):
             raise ValueError(f'mode={self.mode!r} times the {name}() of a retriever; '
                              f'{type(model).__name__} has none')
 
-        def timed(inputs, *args, **kwargs):
-            self._synchronize()
-            start = time.perf_counter()
-            outputs = method(inputs, *args, **kwargs)
-            self._synchronize()
+        def record(ms, inputs, *args, **kwargs):
             self._last_shape = tuple(inputs.shape)
-            self._add((time.perf_counter() - start) * 1e3, images=len(inputs))
-            return outputs
+            self._add(ms, images=len(inputs))
 
-        setattr(model, name, timed)  # shadows the method for this run only
+        # shadows the method for this run only
+        setattr(model, name, timed_call(method, self._synchronize, record))
         self._timed_method = (model, name)
 
     def _record_input_shape(self, module, args, outputs) -> None:
