@@ -1,4 +1,5 @@
-"""The one-way house: models import no converters, apis, benchmark or tools; tools stay thin."""
+"""The one-way house: models import no converters, apis, benchmark or tools; nothing that the
+tools' shared layer (mmlow.apis) builds on imports it back; tools stay thin."""
 import ast
 import glob
 import os.path as osp
@@ -8,6 +9,17 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 FORBIDDEN_IN_MODELS = ('mmlow.converters', 'mmlow.apis', 'mmlow.benchmark', 'tools')
+# everything in mmlow outside mmlow/apis sits below it
+FORBIDDEN_BELOW_APIS = ('mmlow.apis', 'tools')
+
+
+def _sources(pattern: str):
+    return sorted(path for path in glob.glob(osp.join(REPO_ROOT, pattern), recursive=True))
+
+
+def _forbidden(path: str, forbidden):
+    return [name for name in imported_modules(path)
+            if any(name == f or name.startswith(f'{f}.') for f in forbidden)]
 
 
 def imported_modules(path: str):
@@ -23,13 +35,20 @@ def imported_modules(path: str):
             yield from (f'{module}.{alias.name}' for alias in node.names)
 
 
-@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(REPO_ROOT, 'mmlow/models/**/*.py'),
-                                               recursive=True)),
+@pytest.mark.parametrize('path', _sources('mmlow/models/**/*.py'),
                          ids=lambda path: osp.relpath(path, REPO_ROOT))
 def test_models_import_nothing_downstream(path):
-    bad = [name for name in imported_modules(path)
-           if any(name == f or name.startswith(f'{f}.') for f in FORBIDDEN_IN_MODELS)]
+    bad = _forbidden(path, FORBIDDEN_IN_MODELS)
     assert not bad, f'{path} imports {bad}: data flows config -> registry -> model only'
+
+
+def test_nothing_below_apis_imports_it():
+    below = [path for path in _sources('mmlow/**/*.py')
+             if not osp.relpath(path, REPO_ROOT).startswith(osp.join('mmlow', 'apis', ''))]
+    bad = {osp.relpath(path, REPO_ROOT): _forbidden(path, FORBIDDEN_BELOW_APIS)
+           for path in below}
+    assert not {path: names for path, names in bad.items() if names}, (
+        'mmlow.apis is what the tools share; what it builds on must not import it back')
 
 
 def test_resolver_sees_relative_imports():
@@ -40,8 +59,7 @@ def test_resolver_sees_relative_imports():
     assert 'mmlow.models.weights.load_strict' in names
 
 
-@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(REPO_ROOT, 'tools/**/*.py'),
-                                               recursive=True)),
+@pytest.mark.parametrize('path', _sources('tools/**/*.py'),
                          ids=lambda path: osp.relpath(path, REPO_ROOT))
 def test_tools_are_thin_and_leave_sys_path_alone(path):
     source = open(path).read()

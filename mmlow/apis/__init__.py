@@ -1,9 +1,9 @@
+from mmlow.config import config_scope, load_config, retarget_data_root
 from .checkpoint import (check_checkpoint_fits, guess_arch, latest_checkpoint, read_checkpoint,
                          remove_orphaned_temporaries, resolve_checkpoint)
 from .cli import run_cli
 from .launch import (DataMissingError, add_common_args, build_runner, check_data,
-                     check_pretrained, config_scope, load_config, prepare_config,
-                     retarget_data_root)
+                     check_pretrained, prepare_config)
 from .runs import add_dump_results, enable_amp, run_testing, run_training
 
 __all__ = [

@@ -10,7 +10,7 @@ import torch
 from mmlow.benchmark import OutputMismatchError, build_backend
 from mmlow.benchmark.backends import ONNX_OPSET
 from mmlow.benchmark.loading import DEFAULT_SHAPES, model_from_config
-from .launch import load_config
+from mmlow.config import load_config
 from .tracking import export_tracker, is_tracking_config
 
 TRACKER_TOLERANCE = 1e-4  # absolute, on the score probabilities, offsets and sizes

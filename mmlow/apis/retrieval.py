@@ -15,8 +15,8 @@ from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
+from mmlow.config import config_scope, load_config
 from mmlow.evaluation import cosine_topk, evaluate_embeddings
-from .launch import config_scope, load_config
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 

@@ -6,9 +6,10 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from mmlow.config import config_scope
 from mmlow.errors import ConfigError
 from .checkpoint import resolve_checkpoint
-from .launch import config_scope, prepare_config
+from .launch import prepare_config
 from .runs import add_dump_results
 
 

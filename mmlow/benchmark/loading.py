@@ -13,9 +13,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from mmengine.runner import load_checkpoint
-from mmengine.utils import get_installed_path
 
-from mmlow.apis import load_config
+from mmlow.config import config_path, load_config
 
 # input size (H, W) after pre-processing, per task, as the papers time them: COCO's 800x1333
 # padded to a multiple of 32, ADE20K's 512x512 crops, ImageNet's 224x224
@@ -23,14 +22,6 @@ DEFAULT_SHAPES = {'mmdet': (800, 1344), 'mmseg': (512, 512), 'mmpretrain': (224,
 # a retriever searches a fixed random gallery of this many unit embeddings when timed: the
 # size of CUB's test set / In-Shop's gallery, and no dataset has to be read or embedded
 BENCHMARK_GALLERY_SIZE = 10000
-
-
-def config_path(config: str) -> str:
-    """A config file, also spelt as OpenMMLab's base configs are: 'mmdet::retinanet/x.py'."""
-    if '::' not in config:
-        return config
-    package, relative = config.split('::', 1)
-    return osp.join(get_installed_path(package), '.mim', 'configs', relative)
 
 
 def _without_pretrained(node):
