@@ -4,6 +4,7 @@ Each fix is the narrowest one that works; see ../shared/REFERENCE.md (stack fact
 failures they answer.
 """
 import contextlib
+import itertools
 import os
 import random
 import re
@@ -113,17 +114,24 @@ class SampleIndex(int):
         return SampleIndex, (int(self), self.seed)
 
 
-def sample_seed(seed: int, epoch: int, index: int) -> int:
-    return int(np.random.SeedSequence([seed % 2**32, epoch, index]).generate_state(1)[0])
+def derived_seed(seed: int, *keys: int) -> int:
+    """The seed of one draw of a run: a function of the run's seed and what names the draw
+    (epoch and index of a sample, iteration of a step), never of the history before it."""
+    return int(np.random.SeedSequence([seed % 2**32, *keys]).generate_state(1)[0])
+
+
+def seed_all(seed: int) -> None:
+    """Seed python's, numpy's and torch's global streams (torch's on every device)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 @contextlib.contextmanager
 def _seeded_randomness(seed: int):
     """Seed python, numpy and torch for one sample, then give the caller its streams back."""
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    seed_all(seed)
     try:
         yield
     finally:
@@ -133,23 +141,35 @@ def _seeded_randomness(seed: int):
 
 
 def _per_sample_augmentation_seeds():
-    """Exact resume: augment each sample from a seed of (run seed, epoch, index).
+    """Exact resume: augment each sample from a seed of (run seed, epoch, index), or in an
+    iteration-based run of (run seed, place of the draw in the sampler's stream, index).
 
     Data workers draw augmentations from RNG streams seeded once, when they start. With
     ``persistent_workers`` an uninterrupted run carries those streams from epoch to epoch, but
     a resumed run starts fresh workers, so its later epochs flip and crop differently (and no
-    checkpoint can hold a worker's RNG). The sampler gives each index the seed it is augmented
-    with instead: then augmentation depends on neither the workers' history nor their number.
+    checkpoint can hold a worker's RNG); without workers, the samples an iteration-based run
+    replays on resume draw from the main process's streams at another point of their history.
+    The sampler gives each index the seed it is augmented with instead: then augmentation
+    depends on neither the workers' history nor their number.
     """
     from mmengine.dataset import (BaseDataset, ClassBalancedDataset, ConcatDataset,
-                                  DefaultSampler, RepeatDataset)
+                                  DefaultSampler, InfiniteSampler, RepeatDataset)
     iterate = DefaultSampler.__iter__
 
     def __iter__(self):
-        return (SampleIndex(index, sample_seed(self.seed, self.epoch, index))
+        return (SampleIndex(index, derived_seed(self.seed, self.epoch, index))
                 for index in iterate(self))
 
     DefaultSampler.__iter__ = __iter__
+
+    def indices_of_rank(self):
+        # the place in the stream that all ranks share, so that 1 and N processes agree
+        draws = itertools.islice(enumerate(self._infinite_indices()), self.rank, None,
+                                 self.world_size)
+        return (SampleIndex(index, derived_seed(self.seed, place, index))
+                for place, index in draws)
+
+    InfiniteSampler._indices_of_rank = indices_of_rank
 
     for cls in (BaseDataset, ClassBalancedDataset, ConcatDataset, RepeatDataset):
         def seeded_getitem(self, idx, _getitem=cls.__getitem__):

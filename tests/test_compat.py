@@ -1,4 +1,5 @@
 import io
+import itertools
 import os
 import pickle
 import random
@@ -6,7 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from mmengine.dataset import DefaultSampler
+from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.fileio import get_file_backend
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
@@ -87,3 +88,29 @@ def test_augmentation_depends_only_on_seed_epoch_and_index(tmp_path):
     first = flips(1, rng_seed=0)
     assert first == flips(1, rng_seed=1)  # a fresh worker augments as a long-running one
     assert first != flips(2, rng_seed=0)  # and every epoch differently
+
+
+def _ranks_of(world_size, **sampler_args):
+    samplers = []
+    for rank in range(world_size):
+        sampler = InfiniteSampler(list(range(5)), **sampler_args)
+        sampler.rank, sampler.world_size = rank, world_size
+        sampler.indices = sampler._indices_of_rank()
+        samplers.append(sampler)
+    return samplers
+
+
+def test_infinite_sampler_seeds_each_draw_by_its_place_in_the_stream():
+    """What makes an iteration-based run's replay on resume exact (see test_kill_resume.py):
+    a draw's seed is a function of the run seed and its place in the stream shared by all
+    ranks, so two processes augment each draw as one process does."""
+    (alone, ) = _ranks_of(1, seed=3)
+    draws = list(itertools.islice(alone, 12))
+    assert len({draw.seed for draw in draws}) == 12  # the same index recurs, seeded anew
+    again = list(itertools.islice(_ranks_of(1, seed=3)[0], 12))
+    assert [(int(d), d.seed) for d in again] == [(int(d), d.seed) for d in draws]
+    first, second = (iter(sampler) for sampler in _ranks_of(2, seed=3))
+    shared = [next(first) if place % 2 == 0 else next(second) for place in range(12)]
+    assert [(int(d), d.seed) for d in shared] == [(int(d), d.seed) for d in draws]
+    other_run = list(itertools.islice(_ranks_of(1, seed=4)[0], 12))
+    assert [d.seed for d in other_run] != [d.seed for d in draws]

@@ -77,7 +77,7 @@ def run_training(cfg: Config, strict: bool = True, config_path: Optional[str] = 
         if seed is not None and (cfg.get('randomness') or {}).get('seed') is None:
             cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     remove_orphaned_temporaries(cfg.work_dir)
-    _add_hooks(cfg, 'FinalValidationHook', 'MemoryGuardHook')
+    _add_hooks(cfg, 'FinalValidationHook', 'MemoryGuardHook', 'IterationSeedHook')
     runner = build_runner(cfg)
     if resume_from is not None:
         check_checkpoint_fits(runner.model, resume_from, strict, checkpoint)

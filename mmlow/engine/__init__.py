@@ -1,4 +1,7 @@
-from .hooks import FinalValidationHook, LatencyHook, MemoryGuardHook
+from .hooks import FinalValidationHook, IterationSeedHook, LatencyHook, MemoryGuardHook
 from .optim_wrappers import CPUBf16OptimWrapper
 
-__all__ = ['CPUBf16OptimWrapper', 'FinalValidationHook', 'LatencyHook', 'MemoryGuardHook']
+__all__ = [
+    'CPUBf16OptimWrapper', 'FinalValidationHook', 'IterationSeedHook', 'LatencyHook',
+    'MemoryGuardHook'
+]

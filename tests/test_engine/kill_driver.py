@@ -15,13 +15,12 @@ def arm(when: str) -> None:
     from mmengine.runner import loops
     if when.startswith('iter:'):
         target = int(when.split(':', 1)[1])
-        run_iter = loops.EpochBasedTrainLoop.run_iter
-
-        def killing_run_iter(self, idx, data_batch):
-            if self._iter == target:
-                _kill()
-            return run_iter(self, idx, data_batch)
-        loops.EpochBasedTrainLoop.run_iter = killing_run_iter
+        for loop in (loops.EpochBasedTrainLoop, loops.IterBasedTrainLoop):
+            def killing_run_iter(self, *args, _run_iter=loop.run_iter):
+                if self._iter == target:
+                    _kill()
+                return _run_iter(self, *args)
+            loop.run_iter = killing_run_iter
     elif when.startswith('save:'):
         name = when.split(':', 1)[1]
         fsync = os.fsync

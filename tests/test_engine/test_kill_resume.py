@@ -1,7 +1,9 @@
 """A run SIGKILLed at several points (during a checkpoint save, mid-epoch, before its final
 validation) and resumed each time ends with the same weights, bit for bit, as a run that was
-never interrupted, with the default loader settings (a persistent data worker), and validates.
-Work dirs resume wherever they are copied or moved to."""
+never interrupted, with the default loader settings (a persistent data worker), and validates;
+so does an iteration-based run, which replays its data on resume. Both train with drop path,
+which draws at random in every iteration. Work dirs resume wherever they are copied or moved
+to."""
 import glob
 import os
 import shutil
@@ -18,6 +20,7 @@ from tests.conftest import REPO_ROOT
 from tests.tiny_configs import tiny_shapes_cfg
 
 CONFIG = os.path.join(REPO_ROOT, 'configs/detection/retinanet_efficientvit_m4_shapes.py')
+ITERATION_CONFIG = os.path.join(REPO_ROOT, 'configs/segmentation/fpn_efficientvit_m4_shapes.py')
 
 
 def _train(config, work_dir, kill_at='never', resume=False):
@@ -30,8 +33,12 @@ def _train(config, work_dir, kill_at='never', resume=False):
     return result.stdout
 
 
-def _weights(path):
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+def _assert_same_weights(reference, resumed):
+    reference, resumed = (torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+                          for path in (reference, resumed))
+    assert reference.keys() == resumed.keys()
+    different = [k for k in reference if not torch.equal(reference[k], resumed[k])]
+    assert not different, f'{len(different)} tensors differ, e.g. {different[:3]}'
 
 
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
@@ -42,6 +49,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
         # mmdet's defaults, which tiny_shapes_cfg turns off for speed elsewhere
         cfg[loader].update(num_workers=1, persistent_workers=True)
     cfg.train_cfg.update(max_epochs=2, val_interval=2)
+    cfg.model.backbone.drop_path_rate = 0.2
     cfg.randomness = dict(seed=0, deterministic=True)
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)
@@ -63,12 +71,25 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
     (killed / 'epoch_2.pth').write_bytes(b'')
     log = _train(config, copy, resume=True)
     assert 'coco/bbox_mAP' in log  # the final validation the kill prevented
-    reference_weights, resumed_weights = _weights(reference / 'epoch_2.pth'), _weights(
-        copy / 'epoch_2.pth')
-    assert reference_weights.keys() == resumed_weights.keys()
-    different = [k for k in reference_weights
-                 if not torch.equal(reference_weights[k], resumed_weights[k])]
-    assert not different, f'{len(different)} tensors differ, e.g. {different[:3]}'
+    _assert_same_weights(reference / 'epoch_2.pth', copy / 'epoch_2.pth')
+
+
+def test_killed_and_resumed_iteration_based_run_equals_an_uninterrupted_one(tmp_path):
+    cfg = tiny_shapes_cfg(ITERATION_CONFIG, str(tmp_path / 'shapes'), '', num_train=4,
+                          num_val=1, batch_size=2, iterations=4)
+    # no data workers: the replayed samples are augmented in this process (random flips)
+    cfg.default_hooks.checkpoint.update(interval=2, max_keep_ckpts=2)
+    cfg.model.backbone.drop_path_rate = 0.2
+    cfg.randomness = dict(seed=0, deterministic=True)
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+
+    reference, killed = tmp_path / 'uninterrupted', tmp_path / 'killed'
+    _train(config, reference)
+    _train(config, killed, 'iter:3')  # after the checkpoint of iteration 2
+    log = _train(config, killed, resume=True)
+    assert 'Advance dataloader 2 steps' in log and 'mIoU' in log
+    _assert_same_weights(reference / 'iter_4.pth', killed / 'iter_4.pth')
 
 
 def test_work_dirs_are_relocatable(tmp_path):
