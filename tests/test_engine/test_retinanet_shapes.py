@@ -2,7 +2,6 @@
 import glob
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -74,32 +73,33 @@ def test_train_resume_and_test(tmp_path, repo_root):
     assert run_test_tool([str(config), work_dir, '--precision', 'bf16']) == 2
 
 
-def test_missing_coco_is_a_clear_error(tmp_path, repo_root):
-    result = subprocess.run(
-        [sys.executable, os.path.join(repo_root, 'tools', 'train.py'),
-         os.path.join(repo_root, 'configs', 'detection', 'retinanet_lowformer_b1_coco.py')],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    assert 'Traceback' not in result.stderr
-    assert '[missing] data/coco/annotations/instances_train2017.json' in result.stderr
-    assert '[missing] data/coco/val2017/' in result.stderr
-    assert 'retinanet_lowformer_b1_shapes.py' in result.stderr
+def _train_coco_config_in(directory, repo_root, monkeypatch, capsys) -> str:
+    """tools/train.py on the COCO config, run from ``directory``; its one-line error."""
+    monkeypatch.chdir(directory)
+    config = os.path.join(repo_root, 'configs', 'detection', 'retinanet_lowformer_b1_coco.py')
+    assert train_main([config]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'Traceback' not in err
+    return err
 
 
-def test_missing_pretrained_checkpoint_is_a_clear_error(tmp_path, repo_root):
+def test_missing_coco_is_a_clear_error(tmp_path, repo_root, monkeypatch, capsys):
+    err = _train_coco_config_in(tmp_path, repo_root, monkeypatch, capsys)
+    assert '[missing] data/coco/annotations/instances_train2017.json' in err
+    assert '[missing] data/coco/val2017/' in err
+    assert 'retinanet_lowformer_b1_shapes.py' in err
+
+
+def test_missing_pretrained_checkpoint_is_a_clear_error(tmp_path, repo_root, monkeypatch,
+                                                        capsys):
     for sub in ('annotations', 'train2017', 'val2017'):
         (tmp_path / 'data' / 'coco' / sub).mkdir(parents=True)
         (tmp_path / 'data' / 'coco' / sub / '000000000001.jpg').write_bytes(b'')
     for split in ('train2017', 'val2017'):
         (tmp_path / 'data' / 'coco' / 'annotations' / f'instances_{split}.json').write_text('{}')
-    result = subprocess.run(
-        [sys.executable, os.path.join(repo_root, 'tools', 'train.py'),
-         os.path.join(repo_root, 'configs', 'detection', 'retinanet_lowformer_b1_coco.py')],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    assert 'Traceback' not in result.stderr
-    assert 'checkpoints/lowformer_b1_in1k.pth' in result.stderr
-    assert 'tools/convert_checkpoint.py' in result.stderr
+    err = _train_coco_config_in(tmp_path, repo_root, monkeypatch, capsys)
+    assert 'checkpoints/lowformer_b1_in1k.pth' in err
+    assert 'tools/convert_checkpoint.py' in err
 
 
 @pytest.mark.parametrize('config, shapes', [
