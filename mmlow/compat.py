@@ -120,18 +120,12 @@ def derived_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([seed % 2**32, *keys]).generate_state(1)[0])
 
 
-def seed_all(seed: int) -> None:
-    """Seed python's, numpy's and torch's global streams (torch's on every device)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 @contextlib.contextmanager
 def _seeded_randomness(seed: int):
     """Seed python, numpy and torch for one sample, then give the caller its streams back."""
+    from mmengine.runner import set_random_seed
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    seed_all(seed)
+    set_random_seed(seed)
     try:
         yield
     finally:

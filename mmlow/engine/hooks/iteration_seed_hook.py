@@ -1,8 +1,9 @@
 """Exact resume for what a model draws at random while it trains: drop path, dropout, the
 proposal samplers of two-stage detectors."""
 from mmengine.hooks import Hook
+from mmengine.runner import set_random_seed
 
-from mmlow.compat import derived_seed, seed_all
+from mmlow.compat import derived_seed
 from mmlow.registry import HOOKS
 
 
@@ -19,4 +20,4 @@ class IterationSeedHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        seed_all(derived_seed(runner.seed, runner.iter))
+        set_random_seed(derived_seed(runner.seed, runner.iter))
