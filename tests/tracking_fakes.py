@@ -49,8 +49,10 @@ def make_got10k(root, subset='val', num_sequences=3, num_frames=7, seed=0, size=
 
 
 def make_lasot(root, categories=('cat', 'kite'), per_category=2, num_frames=6, seed=0,
-               size=(48, 40)):
-    """LaSOT layout; returns {name: (boxes, visible)}."""
+               size=(48, 40), testing_set=True):
+    """LaSOT layout; returns {name: (boxes, visible)}. ``testing_set``: also write
+    ``ROOT/testing_set.txt`` listing every fake sequence (the official download has no split
+    list at the root: pass False to get that layout)."""
     rng = np.random.default_rng(seed)
     truth = {}
     for category in categories:
@@ -68,8 +70,9 @@ def make_lasot(root, categories=('cat', 'kite'), per_category=2, num_frames=6, s
                 with open(osp.join(seq_dir, file_name), 'w') as f:
                     f.write(','.join(str(v) for v in flags))
             truth[name] = (boxes, (occluded == 0) & (out_of_view == 0))
-    with open(osp.join(root, 'testing_set.txt'), 'w') as f:
-        f.write('\n'.join(truth) + '\n')
+    if testing_set:
+        with open(osp.join(root, 'testing_set.txt'), 'w') as f:
+            f.write('\n'.join(truth) + '\n')
     return truth
 
 

@@ -27,6 +27,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmlow.errors import DataError
+
 GOT10K_SR_THRESHOLDS = (0.5, 0.75)
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
@@ -69,15 +71,25 @@ def _check_lengths(pred: np.ndarray, gt: np.ndarray, name: str) -> None:
                          'file needs one x,y,w,h row per frame')
 
 
+def _check_finite(pred: np.ndarray, name: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(pred).all(axis=1))
+    if len(bad):
+        raise DataError(f'sequence {name}: the result box of frame {bad[0] + 1} is '
+                        f'{pred[bad[0]].tolist()} ({len(bad)} frames hold NaN or inf); every '
+                        'box must be four finite numbers x,y,w,h')
+
+
 def got10k_sequence_ious(pred: np.ndarray, gt: np.ndarray, cover: np.ndarray,
                          image_size: Tuple[int, int], name: str = '?') -> np.ndarray:
     """IoUs of the frames GOT-10k scores: frames 1.. with ``cover > 0``, boxes clipped.
 
-    ``image_size`` is ``(width, height)`` (GOT-10k's ``resolution``).
+    ``image_size`` is ``(width, height)`` (GOT-10k's ``resolution``). A NaN or inf predicted box
+    is refused (the official toolkit would turn the sequence's scores into NaN).
     """
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
     _check_lengths(pred, gt, name)
+    _check_finite(pred, name)
     cover = np.asarray(cover).reshape(-1)
     if len(cover) != len(gt):
         raise ValueError(f'sequence {name}: {len(cover)} cover labels for {len(gt)} frames')
@@ -149,8 +161,9 @@ def ope_sequence_curves(pred: np.ndarray, gt: np.ndarray, visible: Optional[np.n
     pred = np.array(pred, dtype=np.float64).reshape(-1, 4)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
     _check_lengths(pred, gt, name)
-    if np.isnan(pred).any() or (pred[:, 2:] < 0).any():
-        raise ValueError(f'sequence {name}: the result holds NaN or negative sizes')
+    _check_finite(pred, name)
+    if (pred[:, 2:] < 0).any():
+        raise ValueError(f'sequence {name}: the result holds negative sizes')
     # a zero-size prediction repeats the previous one (the tracker "lost" the box)
     for index in range(1, len(pred)):
         if (pred[index, 2:] == 0).any():
@@ -208,12 +221,15 @@ def _ope_scores(curves: List[Dict[str, np.ndarray]]) -> Dict:
 
 def write_got10k_result(result_dir: str, name: str, boxes: np.ndarray, times: np.ndarray,
                         repetition: int = 1) -> str:
-    """``{result_dir}/{name}/{name}_{rep:03d}.txt`` and ``{name}_time.txt``, the toolkit's form."""
+    """``{result_dir}/{name}/{name}_{rep:03d}.txt`` and ``{name}_time.txt``, the toolkit's form.
+
+    A NaN or inf box is refused (nothing is written): no reader could score it."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    _check_finite(boxes, name)
     seq_dir = osp.join(result_dir, name)
     os.makedirs(seq_dir, exist_ok=True)
     record = osp.join(seq_dir, f'{name}_{repetition:03d}.txt')
-    np.savetxt(record, np.asarray(boxes, dtype=np.float64).reshape(-1, 4), fmt='%.3f',
-               delimiter=',')
+    np.savetxt(record, boxes, fmt='%.3f', delimiter=',')
     np.savetxt(osp.join(seq_dir, f'{name}_time.txt'), np.asarray(times).reshape(-1, 1),
                fmt='%.8f', delimiter=',')
     return record
@@ -246,18 +262,30 @@ def read_ope_result(result_dir: str, name: str) -> Tuple[np.ndarray, np.ndarray]
 
 
 def _load_boxes(path: str) -> np.ndarray:
+    """``x,y,w,h`` rows (comma, tab or space separated; blank lines skipped). A line that is
+    not four finite numbers is refused with the file and its 1-based line number."""
     with open(path) as f:
         text = f.read().replace('\t', ',')
-    rows = [line for line in text.splitlines() if line.strip()]
-    try:
-        boxes = np.array([[float(v) for v in line.replace(' ', ',').split(',') if v != '']
-                          for line in rows], dtype=np.float64)
-    except ValueError as exc:
-        raise ValueError(f'{path}: not a list of x,y,w,h rows ({exc})') from None
-    if boxes.ndim != 2 or boxes.shape[1] != 4:
-        raise ValueError(f'{path}: expected 4 numbers per row (x,y,w,h), got shape '
-                         f'{boxes.shape}')
-    return boxes
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        shown = line if len(line) <= 60 else line[:57] + '...'
+        try:
+            row = [float(v) for v in line.replace(' ', ',').split(',') if v != '']
+        except ValueError:
+            raise DataError(f'{path}, line {number}: {shown!r} is not numbers; every line must '
+                            'be four finite numbers x,y,w,h') from None
+        if len(row) != 4:
+            raise DataError(f'{path}, line {number}: {shown!r} has {len(row)} values; every '
+                            'line must be four finite numbers x,y,w,h')
+        if not all(np.isfinite(row)):
+            raise DataError(f'{path}, line {number}: {shown!r} holds NaN or inf; every line '
+                            'must be four finite numbers x,y,w,h')
+        rows.append(row)
+    if not rows:
+        raise DataError(f'{path}: no x,y,w,h line (the file is empty)')
+    return np.array(rows, dtype=np.float64)
 
 
 def format_table(rows: Dict[str, Dict[str, float]], keys: Sequence[str]) -> str:

@@ -5,10 +5,13 @@ import os
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from mmlow.datasets.tracking import (COCOPairsReader, GOT10kReader, LaSOTReader,
                                      TrackingDataError, TrackingNetReader, cover_labels,
                                      ensure_tracking_shapes)
+from mmlow.datasets.tracking.readers import TrackingDataError, lasot_split
+from mmlow.errors import ConfigError, DataError
 from mmlow.registry import DATASETS
 from tests.tracking_fakes import make_got10k, make_lasot, make_trackingnet
 
@@ -74,6 +77,87 @@ def test_lasot_reader(tmp_path):
     with pytest.raises(TrackingDataError, match='no LaSOT sequence'):
         os.remove(tmp_path / 'testing_set.txt')
         LaSOTReader(str(tmp_path / 'cat' / 'cat-1'), 'test')
+
+
+AIRPLANE_TEST = ['airplane-1', 'airplane-9', 'airplane-13', 'airplane-15']
+
+
+def test_lasot_shipped_split_is_the_official_protocol():
+    from collections import Counter
+    test, train = lasot_split('test'), lasot_split('train')
+    assert len(test) == len(set(test)) == 280 and len(train) == len(set(train)) == 1120
+    assert not set(test) & set(train)
+    per_class_test = Counter(name.rsplit('-', 1)[0] for name in test)
+    per_class_train = Counter(name.rsplit('-', 1)[0] for name in train)
+    assert len(per_class_test) == 70 and set(per_class_test) == set(per_class_train)
+    assert set(per_class_test.values()) == {4} and set(per_class_train.values()) == {16}
+    assert all(name.rsplit('-', 1)[1] in {str(n) for n in range(1, 21)} for name in test + train)
+    assert [n for n in test if n.startswith('airplane-')] == AIRPLANE_TEST
+
+
+def test_lasot_train_without_root_lists_excludes_the_test_set(tmp_path):
+    """The official download has no split list at the root: 'train' must not take all."""
+    make_lasot(str(tmp_path), categories=('airplane', ), per_category=20, testing_set=False)
+    with pytest.warns(UserWarning, match='1104 of the 1120 sequences.*training on the 16'):
+        reader = LaSOTReader(str(tmp_path), 'train')
+    assert reader.names == [n for n in lasot_split('train') if n.startswith('airplane-')]
+    assert len(reader) == 16 and not set(reader.names) & set(AIRPLANE_TEST)
+    reader['airplane-2']
+    with pytest.raises(TrackingDataError, match='no LaSOT sequence folder of the train split'):
+        LaSOTReader(str(tmp_path / 'airplane'), 'train')
+
+
+def test_lasot_test_without_root_lists_needs_the_whole_test_set(tmp_path):
+    make_lasot(str(tmp_path), categories=('airplane', ), per_category=20, testing_set=False)
+    with pytest.raises(TrackingDataError, match='276 of the 280 sequences.*incomplete|'
+                       'incomplete.*276 of the 280'):
+        LaSOTReader(str(tmp_path), 'test')
+    for name in lasot_split('test'):      # the rest of the test set (folders only)
+        os.makedirs(tmp_path / name.rsplit('-', 1)[0] / name, exist_ok=True)
+    reader = LaSOTReader(str(tmp_path), 'test')
+    assert reader.names == lasot_split('test')
+    assert reader['airplane-9'].boxes.shape == (6, 4)
+
+
+def test_lasot_subset_is_explicit(tmp_path):
+    make_lasot(str(tmp_path), categories=('airplane', ), per_category=20, testing_set=False)
+    for subset in (None, 'val', 'training'):
+        with pytest.raises(ConfigError, match="'train', 'test' or 'all'"):
+            LaSOTReader(str(tmp_path), subset)
+    with pytest.raises(ConfigError, match="subset='all'"):
+        LaSOTReader(str(tmp_path), None)
+    with pytest.warns(UserWarning, match='all 20 sequence folders.*4 of them from the official'):
+        reader = LaSOTReader(str(tmp_path), 'all')
+    assert len(reader) == 20
+
+
+def test_lasot_root_lists_are_used_but_cannot_train_on_test(tmp_path):
+    make_lasot(str(tmp_path), categories=('airplane', ), per_category=20, testing_set=False)
+    (tmp_path / 'training_set.txt').write_text('airplane-2\nairplane-3\n')
+    assert LaSOTReader(str(tmp_path), 'train').names == ['airplane-2', 'airplane-3']
+    (tmp_path / 'training_set.txt').write_text('airplane-2\nairplane-9\n')
+    with pytest.raises(DataError, match='1 sequences of the official LaSOT test split '
+                       r'\(airplane-9\)'):
+        LaSOTReader(str(tmp_path), 'train')
+
+
+def test_trackingnet_chunks_are_checked(tmp_path):
+    make_trackingnet(str(tmp_path), chunk='TRAIN_0')
+    make_trackingnet(str(tmp_path), chunk='TEST', videos=('vid_t', ))
+    with pytest.raises(ConfigError, match='mix TEST with training'):
+        TrackingNetReader(str(tmp_path), chunks=('TRAIN_0', 'TEST'))
+    for chunks in (('TRAIN_12', ), ('train_0', ), ('TRAIN_0', 'val')):
+        with pytest.raises(ConfigError, match='TRAIN_0 .. TRAIN_11 or TEST'):
+            TrackingNetReader(str(tmp_path), chunks=chunks)
+    assert TrackingNetReader(str(tmp_path), chunks='TRAIN_0').names == ['vid_a', 'vid_b']
+    assert TrackingNetReader(str(tmp_path)).names == ['vid_t']
+
+
+def test_got10k_subset_is_checked(tmp_path):
+    make_got10k(str(tmp_path), 'val', num_sequences=1, num_frames=3)
+    for subset in ('Val', 'validation', None, 'vottrain'):
+        with pytest.raises(ConfigError, match='train, val, test'):
+            GOT10kReader(str(tmp_path), subset)
 
 
 def test_trackingnet_reader(tmp_path):
@@ -144,7 +228,8 @@ def test_training_pairs_put_the_target_where_the_label_says(tmp_path):
     dataset = DATASETS.build(dict(type='TrackingPairDataset', samples_per_epoch=8,
                                   sources=[dict(type='GOT10kReader', root=str(tmp_path),
                                                 subset='train')],
-                                  template_size=32, search_size=64, brightness_jitter=0.0))
+                                  template_size=32, search_size=64, brightness_jitter=0.0,
+                                  grayscale_prob=0.0, min_frames=1, min_visible_frames=1))
     for index in range(8):
         sample = dataset[index]
         search = sample['inputs']['search'].numpy().transpose(1, 2, 0)
@@ -155,3 +240,54 @@ def test_training_pairs_put_the_target_where_the_label_says(tmp_path):
         red = (search[..., 2] > 200) & (search[..., 0] < 60)
         ys, xs = np.nonzero(red)
         assert abs(xs.mean() + 0.5 - cx) < 1.0 and abs(ys.mean() + 0.5 - cy) < 1.0
+
+
+def _pair_dataset(root, **overrides):
+    make_got10k(str(root), 'train', num_sequences=3, num_frames=30, size=(96, 80))
+    return DATASETS.build(dict(dict(type='TrackingPairDataset', samples_per_epoch=6,
+                                    sources=[dict(type='GOT10kReader', root=str(root),
+                                                  subset='train')],
+                                    template_size=32, search_size=64), **overrides))
+
+
+def test_training_pairs_are_drawn_afresh_every_epoch(tmp_path):
+    """The sampler's seed (run seed, epoch, index) decides the pair: another epoch gives other
+    crops for the same index, the same epoch again (a resumed run) the same ones."""
+    from mmengine.dataset import DefaultSampler, InfiniteSampler
+    dataset = _pair_dataset(tmp_path)
+
+    def epoch_crops(epoch):
+        sampler = DefaultSampler(dataset, shuffle=False, seed=0)
+        sampler.set_epoch(epoch)
+        return [dataset[index]['inputs']['search'] for index in sampler]
+
+    first, second, again = epoch_crops(0), epoch_crops(1), epoch_crops(0)
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert not any(torch.equal(a, b) for a, b in zip(first, second))
+    # an iteration-based stream draws each index afresh at each of its places
+    stream = iter(InfiniteSampler(dataset, shuffle=False, seed=0))
+    draws = [dataset[next(stream)]['inputs']['search'] for _ in range(12)]
+    assert not any(torch.equal(draws[i], draws[i + 6]) for i in range(6))
+
+
+def test_search_frame_follows_the_template_frame(tmp_path):
+    """The reference's 'causal' sampling: a visible search frame after the template frame,
+    at most max_interval later; sequences too short for it are not drawn."""
+    dataset = _pair_dataset(tmp_path, max_interval=5)
+    gaps = set()
+    for seed in range(300):
+        seq = dataset.sequences[seed % len(dataset.sequences)]
+        template, search = dataset._frames(np.random.default_rng(seed), seq)
+        valid = seq.visible & (seq.boxes[:, 2] >= 2) & (seq.boxes[:, 3] >= 2)
+        assert valid[template] and valid[search] and template < search
+        if valid.all():
+            gaps.add(search - template)
+    # every frame visible: the gap runs over 1..4 (the reference's range excludes max_gap)
+    seq = dataset.sequences[0]
+    seq.visible[:] = True
+    for seed in range(200):
+        template, search = dataset._frames(np.random.default_rng(seed), seq)
+        gaps.add(search - template)
+    assert gaps == {1, 2, 3, 4}
+    with pytest.raises(TrackingDataError, match='at least 40 frames'):
+        _pair_dataset(tmp_path / 'short', min_frames=40)

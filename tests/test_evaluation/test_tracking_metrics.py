@@ -1,13 +1,16 @@
 """Tracking metrics against the official GOT-10k toolkit (``got10k`` 0.1.3) on the same result
 files, and against values computed by hand on fixed boxes."""
 import os.path as osp
+import re
 
 import matplotlib
 import numpy as np
 import pytest
 
-from mmlow.evaluation import evaluate_result_dir, ope_evaluate, write_got10k_result
-from mmlow.evaluation.tracking import got10k_sequence_ious, got10k_scores
+from mmlow.errors import DataError
+from mmlow.evaluation import (evaluate_result_dir, got10k_evaluate, ope_evaluate,
+                              write_got10k_result)
+from mmlow.evaluation.tracking import got10k_scores, got10k_sequence_ious, read_ope_result
 from tests.tracking_fakes import make_got10k, make_lasot, random_boxes
 
 matplotlib.use('Agg')
@@ -142,3 +145,75 @@ def test_result_length_mismatch_is_reported(tmp_path):
     with pytest.raises(ValueError, match='one x,y,w,h row per frame'):
         evaluate_result_dir('got10k', str(tmp_path / 'data'), str(tmp_path / 'res'))
     assert osp.isfile(tmp_path / 'res' / name / f'{name}_time.txt')
+
+
+BAD_LINES = {'nan': 'nan,1,2,3', 'letters': 'a,b,c', 'three_values': '1,2,3',
+             'inf': '4,inf,2,3', 'five_values': '1 2 3 4 5'}
+
+
+def _corrupt(path, bad):
+    """Line 4 of the file (after a blank line 3) becomes ``bad``; valid rows stay."""
+    lines = open(path).read().splitlines()
+    lines[2:3] = ['', bad]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
+@pytest.mark.parametrize('bad', BAD_LINES.values(), ids=BAD_LINES.keys())
+def test_got10k_result_with_bad_line_is_refused(tmp_path, bad):
+    truth = make_got10k(str(tmp_path / 'data'), 'val', num_sequences=2, num_frames=6)
+    _write_results(str(tmp_path / 'res'), truth, seed=1)
+    name = list(truth)[1]
+    record = tmp_path / 'res' / name / f'{name}_001.txt'
+    _corrupt(record, bad)
+    with pytest.raises(DataError, match=re.escape(f'{record}, line 4: {bad!r}')):
+        evaluate_result_dir('got10k', str(tmp_path / 'data'), str(tmp_path / 'res'))
+
+
+@pytest.mark.parametrize('layout', ['flat', 'got10k'])
+@pytest.mark.parametrize('bad', BAD_LINES.values(), ids=BAD_LINES.keys())
+def test_lasot_result_with_bad_line_is_refused(tmp_path, bad, layout):
+    truth = make_lasot(str(tmp_path / 'lasot'))
+    for name, (boxes, _) in truth.items():
+        if layout == 'flat':
+            np.savetxt(tmp_path / f'{name}.txt', boxes, fmt='%.4f', delimiter=',')
+        else:
+            write_got10k_result(str(tmp_path), name, boxes, np.ones(len(boxes)))
+    record = (tmp_path / 'kite-1.txt' if layout == 'flat' else
+              tmp_path / 'kite-1' / 'kite-1_001.txt')
+    _corrupt(record, bad)
+    with pytest.raises(DataError, match=re.escape(f'{record}, line 4: {bad!r}')):
+        evaluate_result_dir('lasot', str(tmp_path / 'lasot'), str(tmp_path))
+
+
+@pytest.mark.parametrize('bad', BAD_LINES.values(), ids=BAD_LINES.keys())
+def test_trackingnet_style_result_with_bad_line_is_refused(tmp_path, bad):
+    """TrackingNet / OTB results are flat ``{video}.txt`` files, read by read_ope_result."""
+    np.savetxt(tmp_path / 'vid_a.txt', np.ones((5, 4)), fmt='%.2f', delimiter=',')
+    _corrupt(tmp_path / 'vid_a.txt', bad)
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path / 'vid_a.txt'}, line 4")):
+        read_ope_result(str(tmp_path), 'vid_a')
+
+
+def test_valid_result_lines_parse_as_before(tmp_path):
+    (tmp_path / 's.txt').write_text('1,2,3,4\n\n5\t6\t7\t8\n 9 10  11 12 \n1e1,-2,0.5,3.\n')
+    np.testing.assert_array_equal(read_ope_result(str(tmp_path), 's')[0],
+                                  [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [10, -2, .5, 3]])
+    (tmp_path / 'e.txt').write_text('\n')
+    with pytest.raises(DataError, match='e.txt: no x,y,w,h line'):
+        read_ope_result(str(tmp_path), 'e')
+
+
+@pytest.mark.parametrize('value', [np.nan, np.inf])
+def test_non_finite_boxes_are_refused_in_memory_and_by_the_writer(tmp_path, value):
+    gt = np.tile([[2.0, 2, 10, 10]], (4, 1))
+    pred = gt.copy()
+    pred[2, 1] = value
+    with pytest.raises(DataError, match='sequence s: the result box of frame 3'):
+        write_got10k_result(str(tmp_path), 's', pred, np.ones(4))
+    assert not (tmp_path / 's').exists()
+    with pytest.raises(DataError, match='frame 3'):
+        got10k_evaluate([dict(name='s', gt=gt, cover=np.full(4, 8), image_size=(20, 20),
+                              preds=[pred])])
+    with pytest.raises(DataError, match='frame 3'):
+        ope_evaluate([dict(name='s', gt=gt, pred=pred)])

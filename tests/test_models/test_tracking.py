@@ -10,7 +10,9 @@ from mmengine.config import Config
 
 from mmlow.models.tracking import (CropTracker, NCCTracker, OneStreamTracker, StaticTracker,
                                    clip_box, crop, crop_transform, decode_boxes, hann_window)
+from mmlow.models.backbones import base as backbone_base
 from mmlow.models.tracking.losses import gaussian_centre_map, gaussian_focal_loss
+from mmlow.models.weights import WeightsMismatchError
 from mmlow.registry import MODELS
 from tests.conftest import REPO_ROOT, randomize_
 
@@ -74,24 +76,89 @@ def test_every_preset_builds_and_runs(config):
 def test_reference_preset_is_the_papers_layout():
     model = _build('configs/tracking/lowformer-track_b15_got10k-lasot-coco.py')
     assert len(model.backbone.stages) == 3            # last stage removed
+    assert model.backbone.dropped_stages == (3, )
     assert model.backbone.stages[-1][-1].attn.proj_up.out_channels == 160
     assert (model.template_size, model.search_size) == (112, 224)
     assert model.neck.num_template_tokens == 49
-    assert len(model.head.box_blocks) == 4 and len(model.head.score_blocks) == 2
+    assert model.neck.project.out_channels == 160     # the reference's head width
+    # a 3x3 Conv-BN-ReLU, then 4 / 2 LowFormer blocks with stride-2 attention
+    for branch, blocks in ((model.head.box_blocks, 4), (model.head.score_blocks, 2)):
+        assert branch[0].conv.kernel_size == (3, 3) and len(branch) == 1 + blocks
+        assert all(block.attn.token_down.conv.stride == (2, 2) for block in branch[1:])
+    # separable towers 160 -> 160 -> 80 -> 40, then the output conv
+    tower = model.head.score_tower
+    assert [layer[2].out_channels for layer in tower[:-1]] == [160, 80, 40]
+    assert all(layer[0].groups == layer[0].in_channels for layer in tower[:-1])
+    assert tower[-1].out_channels == 1
 
 
-def test_last_stage_mixes_template_into_search_tokens():
-    """Changing only the template changes the search features after the joint stage, and the
-    stages before it see the search crop alone."""
+def _with_open_residuals(model):
+    """Residual branches that the default init closes (zero BN gammas, 1e-5 layer scales)
+    opened to 1, as a trained model's are: otherwise a stage is the identity at init."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if param.dim() <= 1 and param.abs().max() < 1e-3 and not name.endswith('bias'):
+                param.fill_(1.0)
+    return model
+
+
+# how each preset's joint stage mixes the template into the search tokens: 'global' (attention
+# over the joint map) or 'seam' (convolutions only: the rows next to the template)
+MIXING = {'lowformer-track_e1_got10k-lasot-coco.py': 'seam'}
+
+
+@pytest.mark.parametrize('config', PRESETS, ids=osp.basename)
+def test_joint_stage_mixes_template_into_search_tokens(config):
+    """Changing only the template changes the search features after the joint stage: in every
+    search row for the one-stream presets, next to the seam only for the attention-free E1."""
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
-    model = _build(CPU_CONFIG).eval()
-    search = torch.rand(1, 3, 128, 128) * 255
-    template_a, template_b = torch.rand(2, 1, 3, 64, 64) * 255
+    model = _with_open_residuals(MODELS.build(cfg.model)).eval()
+    t, s = model.template_size, model.search_size
+    search = torch.rand(1, 3, s, s) * 255
+    template_a, template_b = torch.rand(2, 1, 3, t, t) * 255
     with torch.no_grad():
         before = model.stages_before_last(search)
         out_a, _ = model.mixed_last_stage(before, model.template_features(template_a))
         out_b, _ = model.mixed_last_stage(before, model.template_features(template_b))
-    assert (out_a - out_b).abs().max() > 0.05 * out_a.abs().mean()
+    change = (out_a - out_b).abs().amax(dim=(0, 1, 3)) / out_a.abs().amax(dim=(0, 1, 3))
+    if MIXING.get(osp.basename(config), 'global') == 'global':
+        assert change.min() > 1e-3, change
+    else:
+        rows = len(change)
+        assert change[:rows // 2].max() < 1e-6 and change[-1] > 1e-3, change
+
+
+def test_truncated_backbone_loads_its_imagenet_weights(tmp_path, monkeypatch):
+    """A classifier checkpoint of the full backbone: the kept stages load exactly, the dropped
+    stage's tensors are left out (and said so), a checkpoint of another shape is refused."""
+    cfg = Config.fromfile(CPU_CONFIG)
+    full = MODELS.build(cfg.model.backbone)
+    randomize_(full, seed=3)
+    state = {f'backbone.{k}': v for k, v in full.state_dict().items()}
+    state['head.fc.weight'] = torch.randn(10, 192)
+    checkpoint = str(tmp_path / 'imagenet.pth')
+    torch.save({'state_dict': state}, checkpoint)
+
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint,
+                                       prefix='backbone.')
+    tracker = MODELS.build(cfg.model)
+    logged = []
+    monkeypatch.setattr(backbone_base, 'print_log', lambda msg, **kwargs: logged.append(msg))
+    tracker.init_weights()
+    kept = tracker.backbone.state_dict()
+    assert kept and all(torch.equal(v, full.state_dict()[k]) for k, v in kept.items())
+    dropped = [k for k in full.state_dict() if k.startswith('stages.3.')]
+    assert dropped and f'left out {len(dropped)} tensors of stages 3' in logged[-1]
+
+    other = dict(state)
+    other['backbone.stages.2.0.spatial_conv.conv.weight'] = torch.zeros(3, 3)
+    torch.save(other, checkpoint)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint,
+                                       prefix='backbone.')
+    with pytest.raises(WeightsMismatchError, match='mis-shaped'):
+        MODELS.build(cfg.model).init_weights()
 
 
 def test_last_stage_out_of_range_is_refused():
@@ -102,16 +169,37 @@ def test_last_stage_out_of_range_is_refused():
 def test_focal_target_and_decoding():
     boxes = torch.tensor([[0.30, 0.70, 0.25, 0.20]])
     heat = gaussian_centre_map(boxes, 8, 8)
-    assert heat[0, 0, 5, 2] == 1 and (heat == 1).sum() == 1      # cell (row 5, col 2)
-    # a score map that peaks at the right cell with the right offset/size decodes exactly
+    # the centre (2.4, 5.6) cells is rounded, as the reference does: cell (row 6, col 2)
+    assert heat[0, 0, 6, 2] == 1 and (heat == 1).sum() == 1
+    # a score map that peaks at the right cell with the right offset/size decodes exactly;
+    # the offset from the rounded cell is negative here
     score = torch.full((1, 1, 8, 8), -5.0)
-    score[0, 0, 5, 2] = 5.0
+    score[0, 0, 6, 2] = 5.0
     offset = torch.zeros(1, 2, 8, 8)
-    offset[0, :, 5, 2] = torch.tensor([0.30 * 8 - 2, 0.70 * 8 - 5])
+    offset[0, :, 6, 2] = torch.tensor([0.30 * 8 - 2, 0.70 * 8 - 6])
     size = torch.zeros(1, 2, 8, 8)
-    size[0, :, 5, 2] = torch.tensor([0.25, 0.20])
+    size[0, :, 6, 2] = torch.tensor([0.25, 0.20])
     torch.testing.assert_close(decode_boxes(score, offset, size), boxes)
     assert gaussian_focal_loss(score * 3, heat) < gaussian_focal_loss(-score, heat)
+
+
+def test_box_losses_use_the_predicted_peak():
+    """GIoU and L1 are taken on the box where the score map peaks, not at the true centre: a
+    perfect box at the true cell does not help while the peak is elsewhere."""
+    model = _build(CPU_CONFIG)
+    target = torch.tensor([[0.30, 0.70, 0.25, 0.20]])
+    offset = torch.zeros(1, 2, 8, 8)
+    offset[0, :, 6, 2] = torch.tensor([0.30 * 8 - 2, 0.70 * 8 - 6])
+    size = torch.full((1, 2, 8, 8), 0.1)
+    size[0, :, 6, 2] = torch.tensor([0.25, 0.20])
+    at_centre = torch.full((1, 1, 8, 8), -5.0)
+    at_centre[0, 0, 6, 2] = 5.0
+    elsewhere = torch.full((1, 1, 8, 8), -5.0)
+    elsewhere[0, 0, 1, 6] = 5.0
+    right = model.loss(at_centre, offset, size, target)
+    wrong = model.loss(elsewhere, offset, size, target)
+    assert right['loss_l1'] < 1e-6 and right['iou'] > 0.999
+    assert wrong['loss_l1'] > 0.1 and wrong['iou'] == 0
 
 
 def test_a_few_training_iterations_reduce_the_loss():
@@ -205,13 +293,16 @@ def test_baselines():
     np.testing.assert_allclose(ncc.track(moved), [25, 22, 14, 14])
 
 
-def test_onnx_graphs_match_eager(tmp_path):
+@pytest.mark.parametrize('config', PRESETS, ids=osp.basename)
+def test_onnx_graphs_match_eager(config, tmp_path):
     ort = pytest.importorskip('onnxruntime')
     from mmlow.apis.tracking import export_tracker_onnx
-    model = randomize_(_build(CPU_CONFIG)).eval()
+    model = _with_open_residuals(_build(config)).eval()
     template_path, search_path = export_tracker_onnx(model, str(tmp_path))
-    template = (torch.rand(1, 3, 64, 64) * 255).round()
-    search = (torch.rand(1, 3, 128, 128) * 255).round()
+    t, s = model.template_size, model.search_size
+    generator = torch.Generator().manual_seed(0)
+    template = (torch.rand(1, 3, t, t, generator=generator) * 255).round()
+    search = (torch.rand(1, 3, s, s, generator=generator) * 255).round()
     with torch.no_grad():
         feat = model.template_features(template)
         score, offset, size = model.search_forward(search, feat)

@@ -7,13 +7,15 @@ path that was expected and what the layout should look like, before any training
 import glob
 import json
 import os.path as osp
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from mmlow.errors import DataMissingError
+from mmlow.errors import ConfigError, DataError, DataMissingError
 from mmlow.registry import DATASETS
 
 
@@ -122,7 +124,12 @@ class GOT10kReader(_Reader):
     """GOT-10k: ``ROOT/{train,val,test}``; see ``GOT10K_LAYOUT``."""
     LAYOUT = GOT10K_LAYOUT
 
+    SUBSETS = ('train', 'val', 'test')
+
     def __init__(self, root: str, subset: str = 'val'):
+        if subset not in self.SUBSETS:
+            raise ConfigError(f'GOT-10k subset must be one of {", ".join(self.SUBSETS)}, got '
+                              f'{subset!r}')
         self.root, self.subset = root, subset
         self.subset_dir = _require(osp.join(root, subset), f'GOT-10k {subset} folder',
                                    self.LAYOUT, is_dir=True)
@@ -174,33 +181,117 @@ LASOT_LAYOUT = """  ROOT/{class}/{class}-{n}/img/00000001.jpg ...
   ROOT/{class}/{class}-{n}/groundtruth.txt     x,y,w,h per frame
   ROOT/{class}/{class}-{n}/full_occlusion.txt  0/1 per frame, comma separated
   ROOT/{class}/{class}-{n}/out_of_view.txt     0/1 per frame
-  ROOT/testing_set.txt / training_set.txt      optional split lists"""
+  ROOT/testing_set.txt / training_set.txt      optional split lists (default: the official
+                                               protocol-II split shipped with mmlow)"""
+
+SPLIT_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'splits')
+LASOT_SUBSETS = ('train', 'test', 'all')
+
+
+def _read_names(path: str) -> List[str]:
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+@lru_cache(maxsize=None)
+def _lasot_official(subset: str) -> Tuple[str, ...]:
+    return tuple(_read_names(lasot_split_file(subset)))
+
+
+def lasot_split_file(subset: str) -> str:
+    """The official LaSOT protocol-II list shipped with mmlow: ``'test'`` 280 sequences (4 per
+    class), ``'train'`` the other 1,120 (16 per class); the same lists as LaSOT's
+    ``testing_set.txt`` / ``training_set.txt`` and pytracking's split."""
+    if subset not in ('train', 'test'):
+        raise ConfigError(f"the LaSOT split lists are 'train' and 'test', got {subset!r}")
+    return osp.join(SPLIT_DIR, f'lasot_{"testing" if subset == "test" else "training"}_set.txt')
+
+
+def lasot_split(subset: str) -> List[str]:
+    """Sequence names of the official LaSOT protocol-II ``'train'`` or ``'test'`` split."""
+    return list(_lasot_official(subset))
+
+
+def _some(names: Sequence[str], count: int = 5) -> str:
+    shown = ', '.join(names[:count])
+    return shown + (f', ... ({len(names) - count} more)' if len(names) > count else '')
 
 
 @DATASETS.register_module()
 class LaSOTReader(_Reader):
-    """LaSOT: ``ROOT/{class}/{class}-{n}``; ``subset`` 'test'/'train' reads the split list,
-    None takes every sequence folder found."""
+    """LaSOT: ``ROOT/{class}/{class}-{n}``.
+
+    ``subset`` 'test' or 'train' reads ``ROOT/testing_set.txt`` / ``ROOT/training_set.txt``
+    when the root has them, else the official protocol-II split shipped with mmlow
+    (:func:`lasot_split`): 280 test and 1,120 train sequences. 'test' needs every listed
+    sequence folder (scores on part of the test set are not LaSOT scores); 'train' takes the
+    listed sequences whose folder exists (downloading some classes is common) and warns how
+    many are missing. 'all' takes every sequence folder under the root, the test sequences
+    included, and warns so; never use it to train a model you test on LaSOT.
+    """
     LAYOUT = LASOT_LAYOUT
 
-    def __init__(self, root: str, subset: Optional[str] = 'test'):
+    def __init__(self, root: str, subset: str = 'test'):
+        if subset not in LASOT_SUBSETS:
+            hint = (" (None used to mean every folder: pass subset='all' for that)"
+                    if subset is None else '')
+            raise ConfigError(f"LaSOT subset must be 'train', 'test' or 'all', got "
+                              f'{subset!r}{hint}')
         self.root = _require(root, 'LaSOT root', self.LAYOUT, is_dir=True)
-        split_file = osp.join(root, f'{"testing" if subset == "test" else "training"}_set.txt')
-        if subset is not None and osp.isfile(split_file):
-            with open(split_file) as f:
-                self.names = [line.strip() for line in f if line.strip()]
-        else:
+        self.subset = subset
+        if subset == 'all':
+            self.split_file = None
             self.names = sorted(
                 osp.basename(path) for path in glob.glob(osp.join(root, '*', '*-[0-9]*'))
                 if osp.isdir(path))
-        if not self.names:
-            raise TrackingDataError(f'no LaSOT sequence folder under {root}\nexpected layout:\n'
-                                    f'{self.LAYOUT}')
+            if not self.names:
+                raise TrackingDataError(f'no LaSOT sequence folder under {root}\nexpected '
+                                        f'layout:\n{self.LAYOUT}')
+            in_test = len(set(self.names) & set(_lasot_official('test')))
+            warnings.warn(f"LaSOTReader(subset='all') reads all {len(self.names)} sequence "
+                          f'folders under {root}, {in_test} of them from the official LaSOT '
+                          "test split; use subset='train' to train a model you test on LaSOT",
+                          stacklevel=2)
+            return
+        local = osp.join(root, f'{"testing" if subset == "test" else "training"}_set.txt')
+        self.split_file = local if osp.isfile(local) else lasot_split_file(subset)
+        names = _read_names(self.split_file)
+        if not names:
+            raise TrackingDataError(f'{self.split_file} lists no sequence')
+        if subset == 'train' and self.split_file == local:
+            official_test = set(_lasot_official('test'))
+            leaked = [name for name in names if name in official_test]
+            if leaked:
+                raise DataError(f'{local} lists {len(leaked)} sequences of the official LaSOT '
+                                f'test split ({_some(leaked)}); training on them leaks the '
+                                'test set: remove them, or delete the file to use the '
+                                'official train split shipped with mmlow')
+        missing = [name for name in names if not osp.isdir(self._seq_dir(name))]
+        if len(missing) == len(names):
+            raise TrackingDataError(
+                f'no LaSOT sequence folder of the {subset} split under {root} (none of the '
+                f'{len(names)} listed in {self.split_file}, e.g. {self._seq_dir(names[0])})'
+                f'\nexpected layout:\n{self.LAYOUT}')
+        if missing and subset == 'test':
+            raise TrackingDataError(
+                f'LaSOT test split incomplete: {len(missing)} of the {len(names)} sequences '
+                f'listed in {self.split_file} have no folder under {root} ({_some(missing)}); '
+                'download every class of the test set (scores on part of it are not LaSOT '
+                f'scores)\nexpected layout:\n{self.LAYOUT}')
+        if missing:
+            warnings.warn(f'LaSOT train: {len(missing)} of the {len(names)} sequences listed in '
+                          f'{self.split_file} have no folder under {root} ({_some(missing)}); '
+                          f'training on the {len(names) - len(missing)} that are there',
+                          stacklevel=2)
+        absent = set(missing)
+        self.names = [name for name in names if name not in absent]
+
+    def _seq_dir(self, name: str) -> str:
+        return osp.join(self.root, name.rsplit('-', 1)[0], name)
 
     def sequence(self, name: str) -> TrackingSequence:
-        category = name.rsplit('-', 1)[0]
-        seq_dir = _require(osp.join(self.root, category, name), f'LaSOT sequence {name}',
-                           self.LAYOUT, is_dir=True)
+        seq_dir = _require(self._seq_dir(name), f'LaSOT sequence {name}', self.LAYOUT,
+                           is_dir=True)
         frames = _frames(osp.join(seq_dir, 'img'), '*.jpg', self.LAYOUT)
         boxes = load_boxes(_require(osp.join(seq_dir, 'groundtruth.txt'),
                                     f'groundtruth of {name}', self.LAYOUT), len(frames))
@@ -221,11 +312,28 @@ TRACKINGNET_LAYOUT = """  ROOT/TRAIN_{k}/frames/{video}/0.jpg 1.jpg ...
 
 @DATASETS.register_module()
 class TrackingNetReader(_Reader):
-    """TrackingNet chunks (``TRAIN_0`` .. ``TRAIN_11``, ``TEST``)."""
+    """TrackingNet chunks (``TRAIN_0`` .. ``TRAIN_11``, ``TEST``).
+
+    ``chunks`` is either ``('TEST', )`` (the test set; its annotations hold the first box only,
+    scores come from the evaluation server) or any of the twelve ``TRAIN_k`` chunks; one reader
+    never mixes the two, so test videos cannot end up in a training source.
+    """
     LAYOUT = TRACKINGNET_LAYOUT
+    CHUNKS = tuple(f'TRAIN_{k}' for k in range(12)) + ('TEST', )
 
     def __init__(self, root: str, chunks: Sequence[str] = ('TEST', )):
-        self.root = root
+        chunks = (chunks, ) if isinstance(chunks, str) else tuple(chunks)
+        unknown = [chunk for chunk in chunks if chunk not in self.CHUNKS]
+        if unknown or not chunks:
+            raise ConfigError(f'TrackingNet chunks must be TRAIN_0 .. TRAIN_11 or TEST, got '
+                              f'{", ".join(map(repr, unknown)) if unknown else "none"}')
+        if 'TEST' in chunks and len(chunks) > 1:
+            raise ConfigError(f'TrackingNet chunks {", ".join(chunks)} mix TEST with training '
+                              'chunks; read TEST (test set) and TRAIN_k (training) with separate '
+                              'readers')
+        if len(set(chunks)) != len(chunks):
+            raise ConfigError(f'TrackingNet chunks {", ".join(chunks)} name a chunk twice')
+        self.root, self.chunks = root, chunks
         self._chunk_of = {}
         for chunk in chunks:
             anno_dir = _require(osp.join(root, chunk, 'anno'), f'TrackingNet {chunk}/anno',

@@ -43,6 +43,7 @@ class StagedBackbone(BaseModule):
         self.norm_eval = norm_eval
         self._requested_deploy = deploy
         self.deploy = False
+        self.dropped_stages: Tuple[int, ...] = ()
 
     def _num_stages(self, settings: dict) -> int:
         return len(settings['depths'])
@@ -97,6 +98,20 @@ class StagedBackbone(BaseModule):
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             return self.init_cfg['checkpoint']
         return None
+
+    def keep_stages(self, last_stage: int) -> None:
+        """Drop the stages after ``last_stage`` (a truncated backbone, e.g. a tracker's).
+
+        ``Pretrained`` weights still load: the dropped stages' tensors are left out (and
+        reported), everything else must fit exactly.
+        """
+        num_stages = len(self.stages)
+        if not 0 <= last_stage < num_stages:
+            raise ConfigError(f'last_stage={last_stage} but {type(self).__name__} has stages '
+                              f'0..{num_stages - 1}')
+        self.dropped_stages = tuple(range(last_stage + 1, num_stages))
+        self.stages = self.stages[:last_stage + 1]
+        self.out_indices = tuple(i for i in self.out_indices if i <= last_stage) or (last_stage, )
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:
@@ -155,7 +170,8 @@ class StagedBackbone(BaseModule):
         """Load an mmlow, official or timm checkpoint of this backbone's family.
 
         The file is read and mapped to mmlow's names by the reader that ``mmlow.converters``
-        registers for the family; loading is strict.
+        registers for the family; loading is strict, except that the tensors of stages this
+        backbone dropped (:meth:`keep_stages`) are left out, with a log line saying so.
         """
         if self.family not in CHECKPOINT_READERS:
             raise RuntimeError(f'no checkpoint reader for {self.family!r}: import mmlow (which '
@@ -164,6 +180,14 @@ class StagedBackbone(BaseModule):
         if prefix:
             state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
                           if k.startswith(prefix)}
+        dropped_prefixes = tuple(f'stages.{index}.' for index in self.dropped_stages)
+        dropped = [key for key in state_dict if key.startswith(dropped_prefixes)]
+        for key in dropped:
+            del state_dict[key]
         load_strict(self, state_dict, f'checkpoint {checkpoint!r} ({layout} layout)')
         print_log(f'loaded {type(self).__name__} weights from {checkpoint} ({layout} layout)',
                   logger='current')
+        if dropped:
+            print_log(f'left out {len(dropped)} tensors of stages '
+                      f'{", ".join(map(str, self.dropped_stages))} of {checkpoint}: this '
+                      f'{type(self).__name__} does not keep them', logger='current')

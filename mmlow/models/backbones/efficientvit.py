@@ -16,7 +16,8 @@ from mmpretrain.models.utils import SELayer
 
 from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
-from ..layers import ConvNormAct, drop_path_rates, relative_offset_index
+from ..layers import (ConvNormAct, clamped_offset_index, drop_path_rates,
+                      relative_offset_index)
 from .base import StagedBackbone
 
 # widths, depths and heads of the three stages; kernels: of the depthwise conv on each head's
@@ -75,11 +76,16 @@ class CascadedGroupAttention(nn.Module):
     each query first passes a depthwise conv. A learned bias per head and per |dy|, |dx| offset
     inside a window is added to the logits. The input is padded to whole windows and cropped
     back, so any input size works with the trained window and bias table.
+
+    With ``global_window`` the whole map is one window (e.g. a one-stream tracker's joint
+    search + template map, whose tokens must all see each other); offsets beyond the trained
+    window share the bias of the farthest trained offset.
     """
 
     def __init__(self, channels: int, key_dim: int, num_heads: int, window_size: int,
-                 kernels: Sequence[int], norm_cfg=dict(type='BN')):
+                 kernels: Sequence[int], norm_cfg=dict(type='BN'), global_window: bool = False):
         super().__init__()
+        self.global_window = global_window
         self.num_heads = num_heads
         self.key_dim = key_dim
         # the reference's attn_ratio arithmetic, kept so custom widths round the same way
@@ -99,11 +105,11 @@ class CascadedGroupAttention(nn.Module):
         self.register_buffer('attention_bias_idxs', relative_offset_index(window_size),
                              persistent=False)
 
-    def _attend(self, x: torch.Tensor) -> torch.Tensor:
+    def _attend(self, x: torch.Tensor, bias_index: torch.Tensor) -> torch.Tensor:
         """Cascaded attention over whole ``x``, a batch of windows."""
         batch, _, height, width = x.shape
         splits = x.chunk(self.num_heads, dim=1)
-        biases = self.attention_biases[:, self.attention_bias_idxs]
+        biases = self.attention_biases[:, bias_index]
         head_outs = []
         feat = splits[0]
         for index, (qkv, query_dw) in enumerate(zip(self.qkvs, self.query_dws)):
@@ -121,13 +127,16 @@ class CascadedGroupAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, channels, height, width = x.shape
         size = self.window_size
+        if self.global_window:
+            return self._attend(x, clamped_offset_index((height, width), size, x.device))
         if height == size and width == size:
-            return self._attend(x)
+            return self._attend(x, self.attention_bias_idxs)
         pad_bottom, pad_right = -height % size, -width % size
         x = F.pad(x, (0, pad_right, 0, pad_bottom))
         rows, cols = (height + pad_bottom) // size, (width + pad_right) // size
         windows = x.view(batch, channels, rows, size, cols, size).permute(0, 2, 4, 1, 3, 5)
-        windows = self._attend(windows.reshape(batch * rows * cols, channels, size, size))
+        windows = self._attend(windows.reshape(batch * rows * cols, channels, size, size),
+                               self.attention_bias_idxs)
         x = windows.view(batch, rows, cols, channels, size, size).permute(0, 3, 1, 4, 2, 5)
         return x.reshape(batch, channels, rows * size, cols * size)[:, :, :height, :width]
 
@@ -137,12 +146,12 @@ class EfficientViTBlock(nn.Module):
 
     def __init__(self, channels: int, key_dim: int, num_heads: int, window_size: int,
                  kernels: Sequence[int], ffn_ratio: int = 2, drop_path: float = 0.,
-                 norm_cfg=dict(type='BN')):
+                 norm_cfg=dict(type='BN'), global_window: bool = False):
         super().__init__()
         self.dw0 = _zero_init_norm(_depthwise(channels, norm_cfg))
         self.ffn0 = ConvFFN(channels, channels * ffn_ratio, norm_cfg)
         self.attn = CascadedGroupAttention(channels, key_dim, num_heads, window_size, kernels,
-                                           norm_cfg)
+                                           norm_cfg, global_window)
         self.dw1 = _zero_init_norm(_depthwise(channels, norm_cfg))
         self.ffn1 = ConvFFN(channels, channels * ffn_ratio, norm_cfg)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
@@ -214,6 +223,9 @@ class EfficientViTMSRA(StagedBackbone):
             (and optionally the other keys of ``ARCH_DEFAULTS``).
         drop_path_rate: stochastic depth of the sandwich blocks' residual branches, rising
             linearly to this rate (the reference trains without it).
+        global_attention_stages: stages whose attention spans the whole map in one window
+            instead of trained-size windows (a one-stream tracker's joint stage); none by
+            default, as in the reference.
         kwargs: ``out_indices`` (stages 0..2 at strides 16, 32, 64),
             ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``: see StagedBackbone.
     """
@@ -237,10 +249,15 @@ class EfficientViTMSRA(StagedBackbone):
                  in_channels: int = 3,
                  drop_path_rate: float = 0.,
                  norm_cfg: dict = dict(type='BN'),
+                 global_attention_stages: Sequence[int] = (),
                  **kwargs):
         super().__init__(**kwargs)
         settings = self._setup(arch)
         widths = settings['widths']
+        global_stages = tuple(global_attention_stages)
+        if not set(global_stages) <= set(range(len(widths))):
+            raise ConfigError(f'global_attention_stages {global_stages} must be stage indices '
+                              f'0..{len(widths) - 1}')
         self.out_channels = tuple(widths)
 
         relu = dict(type='ReLU')
@@ -261,7 +278,8 @@ class EfficientViTMSRA(StagedBackbone):
                 EfficientViTBlock(width, settings['key_dims'][index],
                                   settings['num_heads'][index], settings['window_sizes'][index],
                                   settings['kernels'], settings['ffn_ratio'], next(rates),
-                                  norm_cfg) for _ in range(settings['depths'][index])
+                                  norm_cfg, index in global_stages)
+                for _ in range(settings['depths'][index])
             ]
             self.stages.append(EfficientViTStage(downsample, blocks))
         self._post_build()

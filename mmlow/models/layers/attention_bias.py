@@ -39,6 +39,21 @@ def relative_offset_index(key_size: Size, query_stride: int = 1,
     return offset_y * key_w + offset_x
 
 
+def clamped_offset_index(grid: Size, table_size: int,
+                         device: Optional[torch.device] = None) -> torch.Tensor:
+    """``(N, N)`` bias-table index of every token pair of a ``grid`` for a table learned on
+    ``table_size x table_size`` windows: offsets the table has keep their learned bias, larger
+    ones read the farthest learned offset (so a window grown beyond the trained one attends
+    with the trained biases at short range)."""
+    height, width = _pair(grid)
+    ys, xs = torch.meshgrid(torch.arange(height, device=device),
+                            torch.arange(width, device=device), indexing='ij')
+    ys, xs = ys.reshape(-1), xs.reshape(-1)
+    offset_y = (ys[:, None] - ys[None, :]).abs().clamp(max=table_size - 1)
+    offset_x = (xs[:, None] - xs[None, :]).abs().clamp(max=table_size - 1)
+    return offset_y * table_size + offset_x
+
+
 def resize_offset_bias_table(table: torch.Tensor, src_size: Size,
                              dst_size: Size) -> torch.Tensor:
     """Resample a ``(heads, src_h * src_w)`` offset-bias table to ``dst_size`` offsets.

@@ -9,10 +9,12 @@ from ..layers import ConvNormAct
 
 @MODELS.register_module()
 class PixelwiseCorrelationNeck(nn.Module):
-    """BN adjust, pixel-wise cross-correlation, channel attention, projection to head width.
+    """BN adjust, pixel-wise cross-correlation, channel attention, projection to head width
+    (LowFormer-Track's ``BN_PWXCORR`` neck).
 
     Every template token is a 1x1 kernel correlated with the search map, so the output has one
-    channel per template token (49 for a 7x7 template grid) before the projection.
+    channel per template token (49 for a 7x7 template grid); a squeeze-excitation without
+    reduction weighs them, a 1x1 conv brings them to the head's width.
     """
 
     def __init__(self, in_channels: int, num_template_tokens: int, out_channels: int):
@@ -20,12 +22,11 @@ class PixelwiseCorrelationNeck(nn.Module):
         self.search_norm = nn.BatchNorm2d(in_channels)
         self.template_norm = nn.BatchNorm2d(in_channels)
         self.num_template_tokens = num_template_tokens
-        squeeze = max(num_template_tokens // 4, 4)
         self.channel_attention = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Conv2d(num_template_tokens, squeeze, 1),
-            nn.ReLU(inplace=True), nn.Conv2d(squeeze, num_template_tokens, 1), nn.Sigmoid())
-        self.project = ConvNormAct(num_template_tokens, out_channels, 1,
-                                   act_cfg=dict(type='ReLU'))
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(num_template_tokens, num_template_tokens, 1),
+            nn.ReLU(inplace=True), nn.Conv2d(num_template_tokens, num_template_tokens, 1),
+            nn.Sigmoid())
+        self.project = nn.Conv2d(num_template_tokens, out_channels, 1)
 
     def forward(self, search: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
         search, template = self.search_norm(search), self.template_norm(template)
@@ -40,42 +41,54 @@ class PixelwiseCorrelationNeck(nn.Module):
         return self.project(corr * self.channel_attention(corr))
 
 
+class SeparableConvReLUBN(nn.Sequential):
+    """Depthwise 3x3 (bias), ReLU, pointwise 1x1 (bias), ReLU, then BN: the reference's
+    separable tower layer, normalised after the activation."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels),
+                         nn.ReLU(inplace=True), nn.Conv2d(in_channels, out_channels, 1),
+                         nn.ReLU(inplace=True), nn.BatchNorm2d(out_channels))
+
+
 def _tower(in_channels: int, out_channels: int, depth: int) -> nn.Sequential:
-    """Conv-BN-ReLU layers halving the width, then a 1x1 output conv."""
+    """``depth`` separable layers (the first keeps the width, each later one halves it), then
+    a 1x1 output conv."""
     layers, channels = [], in_channels
-    for _ in range(depth):
-        layers.append(ConvNormAct(channels, max(channels // 2, 16), 3,
-                                  act_cfg=dict(type='ReLU')))
-        channels = max(channels // 2, 16)
+    for index in range(depth):
+        width = channels if index == 0 else max(channels // 2, 8)
+        layers.append(SeparableConvReLUBN(channels, width))
+        channels = width
     layers.append(nn.Conv2d(channels, out_channels, 1))
     return nn.Sequential(*layers)
 
 
 @MODELS.register_module()
 class CenterTrackingHead(nn.Module):
-    """Centre head: LowFormer blocks open the box and score branches, conv towers give a centre
-    score map (logits), sub-cell offsets and box sizes (both in [0, 1], sigmoid)."""
+    """LowFormer-Track's centre head: per branch a 3x3 Conv-BN-ReLU, then LowFormer blocks
+    (stride-2 attention, as in the backbone's stride-16 stage); separable conv towers give a
+    centre score map (logits), sub-cell offsets (unbounded: the target cell is the rounded
+    centre, so an offset may be negative) and box sizes (sigmoid, a fraction of the crop)."""
 
     def __init__(self, in_channels: int, num_box_blocks: int = 4, num_score_blocks: int = 2,
                  tower_depth: int = 3):
         super().__init__()
 
-        def blocks(count):
-            return nn.Sequential(*[LowFormerBlock(in_channels, attn_stride=1)
-                                   for _ in range(count)])
+        def branch(count):
+            return nn.Sequential(
+                ConvNormAct(in_channels, in_channels, 3, act_cfg=dict(type='ReLU')),
+                *[LowFormerBlock(in_channels, attn_stride=2) for _ in range(count)])
 
-        self.box_blocks = blocks(num_box_blocks)
-        self.score_blocks = blocks(num_score_blocks)
+        self.box_blocks = branch(num_box_blocks)
+        self.score_blocks = branch(num_score_blocks)
         self.score_tower = _tower(in_channels, 1, tower_depth)
         self.offset_tower = _tower(in_channels, 2, tower_depth)
         self.size_tower = _tower(in_channels, 2, tower_depth)
-        # a low initial score everywhere, as CenterNet does, keeps the focal loss stable
-        nn.init.constant_(self.score_tower[-1].bias, -2.19)
 
     def forward(self, x: torch.Tensor):
         box_feat = self.box_blocks(x)
         score = self.score_tower(self.score_blocks(x))
-        return score, self.offset_tower(box_feat).sigmoid(), self.size_tower(box_feat).sigmoid()
+        return score, self.offset_tower(box_feat), self.size_tower(box_feat).sigmoid()
 
 
 def decode_boxes(score: torch.Tensor, offset: torch.Tensor, size: torch.Tensor,

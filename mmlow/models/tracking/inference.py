@@ -43,14 +43,13 @@ class CropTracker:
 
     def init(self, frame: np.ndarray, box: Sequence[float]) -> None:
         self.box = np.asarray(box, dtype=np.float64)
-        self._pad = frame.reshape(-1, 3).mean(0).tolist()
         transform = crop_transform(self.box, self.template_factor, self.template_size)
-        self._template_feat = self.template_fn(self._to_input(crop(frame, transform, self._pad)))
+        self._template_feat = self.template_fn(self._to_input(crop(frame, transform)))
 
     def track(self, frame: np.ndarray) -> np.ndarray:
         transform = crop_transform(self.box, self.search_factor, self.search_size)
         score, offset, size = self.search_fn(
-            self._to_input(crop(frame, transform, self._pad)), self._template_feat)
+            self._to_input(crop(frame, transform)), self._template_feat)
         score = np.asarray(score)[0, 0]
         if self._window is None or self._window.shape != score.shape:
             self._window = hann_window(*score.shape)

@@ -1,5 +1,6 @@
-"""Training targets and losses of the centre head: Gaussian-weighted focal loss on the score
-map, GIoU and L1 on the box decoded at the ground-truth cell."""
+"""Training targets and losses of the centre head, as LowFormer-Track (OSTrack) computes them:
+a focal loss against CenterNet's Gaussian heat map, GIoU and L1 on the box decoded at the
+predicted peak."""
 import torch
 import torch.nn.functional as F
 
@@ -9,34 +10,62 @@ def cxcywh_to_xyxy(boxes: torch.Tensor) -> torch.Tensor:
     return torch.cat([centre - size / 2, centre + size / 2], dim=1)
 
 
+def centre_cells(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The cell (column, row) of each normalised ``(cx, cy, w, h)`` box's centre, rounded as
+    the reference's ``generate_heatmap`` does (a centre at 6.6 cells lands in cell 7)."""
+    return torch.stack([(boxes[:, 0] * width).round(), (boxes[:, 1] * height).round()], dim=1)
+
+
+def gaussian_radius(size: torch.Tensor, min_overlap: float = 0.7) -> torch.Tensor:
+    """CornerNet's radius for boxes of ``size`` (w, h) cells: the smallest of its three
+    cases, in the form CenterNet (and the reference) use."""
+    width, height = size[:, 0], size[:, 1]
+    b1 = height + width
+    c1 = width * height * (1 - min_overlap) / (1 + min_overlap)
+    r1 = (b1 + torch.sqrt(b1**2 - 4 * c1)) / 2
+    b2 = 2 * (height + width)
+    c2 = (1 - min_overlap) * width * height
+    r2 = (b2 + torch.sqrt(b2**2 - 16 * c2)) / 2
+    a3 = 4 * min_overlap
+    b3 = -2 * min_overlap * (height + width)
+    c3 = (min_overlap - 1) * width * height
+    r3 = (b3 + torch.sqrt(b3**2 - 4 * a3 * c3)) / 2
+    return torch.min(r1, torch.min(r2, r3))
+
+
 def gaussian_centre_map(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """A Gaussian around each box's centre cell (peak exactly 1 there), sigma from its size."""
-    cells_x = (boxes[:, 0] * width).floor().clamp(0, width - 1)
-    cells_y = (boxes[:, 1] * height).floor().clamp(0, height - 1)
-    sigma = (torch.sqrt(boxes[:, 2] * width * boxes[:, 3] * height) / 6).clamp(min=0.5)
+    """CenterNet's target: a Gaussian (sigma = diameter / 6) of integer radius from the box
+    size around the centre cell, 1 there, 0 beyond the radius."""
+    centres = centre_cells(boxes, height, width)
+    size = boxes[:, 2:] * boxes.new_tensor([width, height])
+    radius = gaussian_radius(size).clamp(min=0).floor()
+    sigma = (2 * radius + 1) / 6
     xs = torch.arange(width, dtype=boxes.dtype, device=boxes.device)
     ys = torch.arange(height, dtype=boxes.dtype, device=boxes.device)
-    dist2 = ((xs[None, None, :] - cells_x[:, None, None])**2 +
-             (ys[None, :, None] - cells_y[:, None, None])**2)
-    heat = torch.exp(-dist2 / (2 * sigma[:, None, None]**2))
+    dx = xs[None, None, :] - centres[:, 0, None, None]
+    dy = ys[None, :, None] - centres[:, 1, None, None]
+    heat = torch.exp(-(dx**2 + dy**2) / (2 * sigma[:, None, None]**2))
+    inside = (dx.abs() <= radius[:, None, None]) & (dy.abs() <= radius[:, None, None])
+    # the reference zeroes values below float64 machine epsilon of the peak
+    heat = torch.where(inside & (heat >= torch.finfo(torch.float64).eps), heat,
+                       torch.zeros_like(heat))
     return heat.unsqueeze(1)
 
 
-def centre_index(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    cells_x = (boxes[:, 0] * width).floor().clamp(0, width - 1).long()
-    cells_y = (boxes[:, 1] * height).floor().clamp(0, height - 1).long()
-    return cells_y * width + cells_x
-
-
 def gaussian_focal_loss(logits: torch.Tensor, target: torch.Tensor, alpha: float = 2.0,
-                        gamma: float = 4.0) -> torch.Tensor:
-    """CenterNet's focal loss: cells where the target is 1 are positives, the others are
-    negatives down-weighted by ``(1 - target) ** gamma`` near the centre."""
+                        beta: float = 4.0) -> torch.Tensor:
+    """The reference's focal loss: cells where the target exceeds 0.1 are positives, cells
+    below 0.1 negatives down-weighted by ``(1 - target) ** beta``; normalised by the number
+    of positives."""
     prob = logits.sigmoid().clamp(1e-4, 1 - 1e-4)
-    positive = target.eq(1).float()
-    pos_loss = -torch.log(prob) * (1 - prob)**alpha * positive
-    neg_loss = -torch.log(1 - prob) * prob**alpha * (1 - target)**gamma * (1 - positive)
-    return (pos_loss.sum() + neg_loss.sum()) / positive.sum().clamp(min=1)
+    positive = target.gt(0.1).float()
+    negative = target.lt(0.1).float()
+    pos_loss = (torch.log(prob) * (1 - prob)**alpha * positive).sum()
+    neg_loss = (torch.log(1 - prob) * prob**alpha * (1 - target)**beta * negative).sum()
+    num_positive = positive.sum()
+    if num_positive == 0:
+        return -neg_loss
+    return -(pos_loss + neg_loss) / num_positive
 
 
 def giou_loss(pred_xyxy: torch.Tensor, target_xyxy: torch.Tensor):

@@ -15,8 +15,8 @@ from mmengine.model import BaseModel
 
 from mmlow.registry import MODELS
 from .heads import decode_boxes
-from .losses import (centre_index, cxcywh_to_xyxy, gaussian_centre_map, gaussian_focal_loss,
-                     giou_loss, l1_loss)
+from .losses import (cxcywh_to_xyxy, gaussian_centre_map, gaussian_focal_loss, giou_loss,
+                     l1_loss)
 
 # ImageNet statistics in RGB order; crops come in as BGR uint8 (OpenCV's order)
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -59,11 +59,7 @@ class OneStreamTracker(BaseModel):
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        num_stages = len(self.backbone.stages)
-        if not 0 <= last_stage < num_stages:
-            raise ValueError(f'last_stage={last_stage} but {backbone["type"]} has stages '
-                             f'0..{num_stages - 1}')
-        self.backbone.stages = self.backbone.stages[:last_stage + 1]
+        self.backbone.keep_stages(last_stage)
         self.last_stage = last_stage
         self.template_size, self.search_size = int(template_size), int(search_size)
         self.template_factor, self.search_factor = float(template_factor), float(search_factor)
@@ -139,12 +135,13 @@ class OneStreamTracker(BaseModel):
         raise ValueError(f'unknown mode {mode!r}')
 
     def loss(self, score, offset, size, target: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """``target``: normalised (cx, cy, w, h) boxes in the search crop."""
+        """``target``: normalised (cx, cy, w, h) boxes in the search crop. The box losses are
+        taken on the box decoded at the predicted peak, as in the reference."""
         height, width = score.shape[-2:]
         target = target.float()
         heat = gaussian_centre_map(target, height, width)
-        pred = decode_boxes(score, offset, size, centre_index(target, height, width))
-        pred_xyxy, target_xyxy = cxcywh_to_xyxy(pred), cxcywh_to_xyxy(target)
+        pred = decode_boxes(score, offset, size)
+        pred_xyxy, target_xyxy = cxcywh_to_xyxy(pred), cxcywh_to_xyxy(target).clamp(0, 1)
         loss_giou, iou = giou_loss(pred_xyxy, target_xyxy)
         return dict(
             loss_focal=self.loss_weights['focal'] * gaussian_focal_loss(score, heat),
