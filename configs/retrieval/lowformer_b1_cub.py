@@ -1,6 +1,7 @@
 # Image retrieval with a LowFormer-B1 embedding on CUB-200-2011. Protocol in README
 # (Retrieval): 224x224 crops, a 512-d L2-normalised embedding, ArcFace (scale 30, margin 0.3),
-# AdamW, cosine decay.
+# AdamW, cosine decay. No validation during training (nothing is selected on the test split):
+# the last checkpoint is the result, tools/test.py evaluates it (docs/retrieval_protocol.md).
 _base_ = [
     '../_base_/models/retrieval_lowformer_b1.py',
     '../_base_/datasets/cub_retrieval.py',
@@ -10,4 +11,5 @@ _base_ = [
 
 model = dict(head=dict(num_classes={{_base_.num_train_classes}}),
              prototype={{_base_.gallery_dataloader}},
-             gallery_is_query={{_base_.gallery_is_query}})
+             gallery_is_query={{_base_.gallery_is_query}},
+             recall_ks={{_base_.recall_ks}})

@@ -19,4 +19,5 @@ model = dict(
     head=dict(num_classes={{_base_.num_train_classes}}, in_channels=embedding_dim, scale=16.,
               margins=0.1),
     prototype={{_base_.gallery_dataloader}},
-    gallery_is_query={{_base_.gallery_is_query}})
+    gallery_is_query={{_base_.gallery_is_query}},
+    recall_ks={{_base_.recall_ks}})

@@ -110,9 +110,13 @@ class RetrievalMetric(BaseMetric):
     """Recall@K, MAP@R, R-precision and mAP@K of a retriever's predictions.
 
     Reads what :class:`mmlow.models.retrieval.EmbeddingRetriever` puts in each data sample:
-    ``gt_label``, ``neighbour_labels`` (its nearest gallery items' labels) and
-    ``num_relevant`` (R). Each query's figures are kept, not its neighbours, so memory grows
-    by a few numbers per query.
+    ``gt_label``, ``neighbour_labels`` (its nearest gallery items' labels), ``num_relevant``
+    (R) and ``num_candidates`` (how many gallery items the query could be given). Each query's
+    figures are kept, not its neighbours, so memory grows by a few numbers per query.
+
+    A neighbour list shorter than the deepest k while the gallery holds more items would
+    turn Recall@1000 silently into Recall@(list length): that is an error (the model's
+    ``recall_ks`` / ``map_topk`` must reach the evaluator's).
     """
     default_prefix: Optional[str] = 'retrieval'
 
@@ -129,6 +133,15 @@ class RetrievalMetric(BaseMetric):
             if 'neighbour_labels' not in sample:
                 raise KeyError('RetrievalMetric needs neighbour_labels and num_relevant in the '
                                "predictions: use mmlow's EmbeddingRetriever as the model")
+            depth, deepest = sample['neighbour_labels'].numel(), max(*self.recall_ks,
+                                                                     self.map_topk)
+            if 'num_candidates' in sample and depth < min(deepest,
+                                                          int(sample['num_candidates'])):
+                raise ValueError(
+                    f'the retriever returned {depth} neighbours of '
+                    f'{int(sample["num_candidates"])} gallery items, but the metric needs '
+                    f'{deepest} (recall_ks {self.recall_ks}, map_topk {self.map_topk}): give '
+                    'the model the same recall_ks and map_topk as the evaluator')
             values = per_query_metrics(
                 sample['neighbour_labels'].view(1, -1).cpu(),
                 sample['gt_label'].view(-1)[:1].cpu(),

@@ -8,9 +8,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmlow.models.tracking import (CropTracker, NCCTracker, OneStreamTracker, StaticTracker,
-                                   clip_box, crop, crop_transform, decode_boxes, hann_window)
 from mmlow.models.backbones import base as backbone_base
+from mmlow.models.tracking import (CropTracker, NCCTracker, OneStreamTracker, SearchBranch,
+                                   StaticTracker, clip_box, crop, crop_transform, decode_boxes,
+                                   hann_window)
 from mmlow.models.tracking.losses import gaussian_centre_map, gaussian_focal_loss
 from mmlow.models.weights import WeightsMismatchError
 from mmlow.registry import MODELS
@@ -87,8 +88,9 @@ def test_reference_preset_is_the_papers_layout():
         assert all(block.attn.token_down.conv.stride == (2, 2) for block in branch[1:])
     # separable towers 160 -> 160 -> 80 -> 40, then the output conv
     tower = model.head.score_tower
-    assert [layer[2].out_channels for layer in tower[:-1]] == [160, 80, 40]
-    assert all(layer[0].groups == layer[0].in_channels for layer in tower[:-1])
+    assert [layer.separable[2].out_channels for layer in tower[:-1]] == [160, 80, 40]
+    assert all(layer.separable[0].groups == layer.separable[0].in_channels
+               for layer in tower[:-1])
     assert tower[-1].out_channels == 1
 
 
@@ -159,6 +161,34 @@ def test_truncated_backbone_loads_its_imagenet_weights(tmp_path, monkeypatch):
                                        prefix='backbone.')
     with pytest.raises(WeightsMismatchError, match='mis-shaped'):
         MODELS.build(cfg.model).init_weights()
+
+
+TIMM_NAMES = {'lowformer-track_b15': 'lowformer_b15', 'lowformer-track_b1': 'lowformer_b1',
+              'lowformer-track_e1': 'lowformer_e1', 'efficientvit-track_m4': 'efficientvit_m4',
+              'efficientformerv2-track_s1': 'efficientformerv2_s1'}
+
+
+@pytest.mark.parametrize('config', [p for p in PRESETS if 'cpu_synthetic' not in p],
+                         ids=osp.basename)
+def test_every_reference_preset_starts_from_timm_imagenet_weights(config, tmp_path):
+    """Each real-data preset names an ImageNet checkpoint of its backbone; a timm-layout file
+    of that backbone loads into the truncated tracker backbone tensor for tensor."""
+    timm = pytest.importorskip('timm')
+    from mmlow.converters import read_checkpoint
+    cfg = Config.fromfile(config)
+    init = cfg.model.backbone.init_cfg
+    assert init.type == 'Pretrained' and init.checkpoint.endswith('_in1k.pth')
+    name = TIMM_NAMES[osp.basename(config).split('_got10k')[0]]
+    torch.manual_seed(0)
+    path = str(tmp_path / f'{name}.pth')
+    torch.save(timm.create_model(name).state_dict(), path)
+    init.checkpoint = path
+    tracker = MODELS.build(cfg.model)
+    tracker.init_weights()
+    converted, layout = read_checkpoint(path, tracker.backbone.family)
+    assert layout == 'timm'
+    kept = tracker.backbone.state_dict()
+    assert all(torch.equal(v, converted[f'backbone.{k}']) for k, v in kept.items())
 
 
 def test_last_stage_out_of_range_is_refused():
@@ -313,6 +343,23 @@ def test_onnx_graphs_match_eager(config, tmp_path):
     outputs = search_session.run(None, {'search': search.numpy(), 'template_feat': onnx_feat})
     for ours, eager in zip(outputs, (score.sigmoid(), offset, size)):
         np.testing.assert_allclose(ours, eager.numpy(), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize('config', PRESETS, ids=osp.basename)
+def test_bn_fused_search_branch_matches_eager(config):
+    """The deployed (BN-folded) search branch computes what eager does, with BN statistics
+    that are not the identity (a BN after an activation must not be folded into the conv
+    before it)."""
+    from mmlow.benchmark.backends import deploy_copy
+    model = randomize_(_with_open_residuals(_build(config))).eval()
+    t, s = model.template_size, model.search_size
+    generator = torch.Generator().manual_seed(0)
+    branch = SearchBranch(model).eval()
+    search = torch.rand(1, 3, s, s, generator=generator) * 255
+    with torch.no_grad():
+        feat = model.template_features(torch.rand(1, 3, t, t, generator=generator) * 255)
+        for ours, eager in zip(deploy_copy(branch)(search, feat), branch(search, feat)):
+            torch.testing.assert_close(ours, eager, atol=1e-4, rtol=1e-3)
 
 
 def test_sizes_that_do_not_split_the_joint_map_are_refused():

@@ -1,6 +1,10 @@
 # The embedded shapes retrieval split (generated under data/shapes_retrieval/ on first use):
 # 330 training identities, 150 unseen test identities searched against themselves (of the
-# generator's 480), 10 views each, 64x64.
+# generator's 480), 10 views each, 64x64. Recall@1/2/4/8 as CUB.
+# Unlike the real datasets, validation runs during training, on the test split: a progress
+# check only (logged halfway), no checkpoint or epoch is chosen by it (no save_best; the
+# last checkpoint is the result). The split has no labelled held-out part besides the test
+# identities (docs/retrieval_protocol.md).
 _base_ = './cub_retrieval.py'
 
 data_root = 'data/shapes_retrieval/'
@@ -15,13 +19,17 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-shapes_dataset = dict(_delete_=True, type='ShapesRetrieval', data_root=data_root,
-                      generator=shapes_generator)
+shapes_dataset = dict(type='ShapesRetrieval', data_root=data_root, generator=shapes_generator)
 train_dataloader = dict(
     batch_size=32, num_workers=1,
-    dataset=dict(**shapes_dataset, split='train', pipeline=train_pipeline))
+    dataset=dict(_delete_=True, **shapes_dataset, split='train', pipeline=train_pipeline))
 test_dataloader = dict(
     batch_size=64, num_workers=1,
-    dataset=dict(**shapes_dataset, split='test', pipeline=test_pipeline))
-val_dataloader = test_dataloader
+    dataset=dict(_delete_=True, **shapes_dataset, split='test', pipeline=test_pipeline))
 gallery_dataloader = test_dataloader
+# the base has no validation (None): a whole loader, not a change of one
+val_dataloader = dict(
+    _delete_=True, batch_size=64, num_workers=1,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(**shapes_dataset, split='test', pipeline=test_pipeline))
+val_evaluator = dict(_base_.test_evaluator, _delete_=True)

@@ -1,6 +1,7 @@
 # Image retrieval with a LowFormer-B1 embedding: last stage -> global average pooling -> a
 # 512-d L2-normalised embedding (linear + BN) trained with ArcFace (scale 30, margin 0.3; see
-# README, Retrieval). The leaf sets the head's classes and the gallery (model.prototype).
+# README, Retrieval). The leaf sets the head's classes, the gallery (model.prototype) and the
+# dataset's recall_ks (the search depth must reach the evaluator's deepest Recall@k).
 _base_ = '../backbones/lowformer_b1.py'
 
 embedding_dim = 512

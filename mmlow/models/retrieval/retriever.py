@@ -166,6 +166,8 @@ class EmbeddingRetriever(ImageToImageRetriever):
             data_samples = [DataSample() for _ in range(len(embeddings))]
         scores, indices = self.search(embeddings, exclude)
         labels = self.prototype_labels[indices]
+        # the gallery items a query can be given: the metric checks the search went deep enough
+        num_candidates = len(self.prototype_vecs) - int(exclude is not None)
         num_relevant = None
         if self._gallery_histogram is not None and all('gt_label' in sample
                                                        for sample in data_samples):
@@ -176,6 +178,7 @@ class EmbeddingRetriever(ImageToImageRetriever):
             sample.set_field(scores[i], 'neighbour_scores')
             sample.set_field(indices[i], 'neighbour_indices')
             sample.set_field(labels[i], 'neighbour_labels')
+            sample.set_field(num_candidates, 'num_candidates', field_type='metainfo')
             if num_relevant is not None:
                 sample.set_field(num_relevant[i], 'num_relevant')
         return data_samples

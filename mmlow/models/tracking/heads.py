@@ -41,14 +41,21 @@ class PixelwiseCorrelationNeck(nn.Module):
         return self.project(corr * self.channel_attention(corr))
 
 
-class SeparableConvReLUBN(nn.Sequential):
+class SeparableConvReLUBN(nn.Module):
     """Depthwise 3x3 (bias), ReLU, pointwise 1x1 (bias), ReLU, then BN: the reference's
-    separable tower layer, normalised after the activation."""
+    separable tower layer, normalised after the activation (so the BN folds into no conv;
+    it is kept apart from the convs, where BN-folding passes cannot mistake it for theirs)."""
 
     def __init__(self, in_channels: int, out_channels: int):
-        super().__init__(nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels),
-                         nn.ReLU(inplace=True), nn.Conv2d(in_channels, out_channels, 1),
-                         nn.ReLU(inplace=True), nn.BatchNorm2d(out_channels))
+        super().__init__()
+        self.separable = nn.Sequential(
+            nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels),
+            nn.ReLU(inplace=True), nn.Conv2d(in_channels, out_channels, 1),
+            nn.ReLU(inplace=True))
+        self.norm = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.separable(x))
 
 
 def _tower(in_channels: int, out_channels: int, depth: int) -> nn.Sequential:
