@@ -170,7 +170,9 @@ def test_train_tool_trains_a_tracking_config_and_test_tool_reads_its_work_dir(ti
     config.write_text(
         f"_base_ = ['{CPU_CONFIG}']\n"
         f"fake = dict(type='GOT10kReader', root='{root / 'data'}', subset='val')\n"
-        "train_dataloader = dict(batch_size=2, dataset=dict(sources=[fake]))\n"
+        # the fake sequences are 4 frames long, shorter than real videos must be
+        "train_dataloader = dict(batch_size=2, dataset=dict(sources=[fake], min_frames=4,\n"
+        "                                                   min_visible_frames=2))\n"
         "tracking_test = dict(reader=dict(fake, _delete_=True))\n"
         "train_cfg = dict(max_iters=2)\n"
         "default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))\n")
