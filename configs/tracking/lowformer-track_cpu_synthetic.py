@@ -1,6 +1,6 @@
 # CPU preset on the embedded synthetic sequences: a slim LowFormer (B0's layout at 3/4 width,
 # fewer blocks, expansion 2) up to its stride-16 stage, template 64 / search 128 px, one
-# LowFormer block per head branch; about 15 minutes of training on 2 CPU cores.
+# LowFormer block per head branch; about 12 minutes of training on 2 CPU cores.
 _base_ = ['../_base_/models/lowformer-track_b15.py', '../_base_/datasets/shapes_tracking.py',
           '../_base_/schedules/shapes_tracking.py']
 

@@ -14,7 +14,7 @@ from mmlow.models.tracking import (CropTracker, NCCTracker, OneStreamTracker, Se
                                    hann_window)
 from mmlow.models.tracking.losses import gaussian_centre_map, gaussian_focal_loss
 from mmlow.models.weights import WeightsMismatchError
-from mmlow.registry import MODELS
+from mmlow.registry import DATASETS, MODELS
 from tests.conftest import REPO_ROOT, randomize_
 
 CPU_CONFIG = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_cpu_synthetic.py')
@@ -232,26 +232,55 @@ def test_box_losses_use_the_predicted_peak():
     assert wrong['loss_l1'] > 0.1 and wrong['iou'] == 0
 
 
-def test_a_few_training_iterations_reduce_the_loss():
+def test_a_short_training_localises_targets_in_held_out_pairs(tmp_path):
+    """100 iterations on the synthetic sequences (about 16 s) take the CPU preset from
+    predicting nothing (held-out IoU 0.04) to IoU 0.53 on pairs of unseen sequences (measured);
+    a box at the crop's centre with the true size, what a tracker that does not look at the
+    image could at best answer, reaches 0.10."""
+    from mmlow.models.tracking.losses import cxcywh_to_xyxy, giou_loss
+    generation = dict(num_train=40, num_val=10, length=30, frame_size=(160, 160), seed=0)
+    pairs = dict(type='TrackingPairDataset', template_size=64, search_size=128, max_interval=30)
+
+    def pair_dataset(subset, length, seed):
+        reader = dict(type='ShapesTrackingReader', root=str(tmp_path / 'shapes'), subset=subset,
+                      **generation)
+        return DATASETS.build(dict(pairs, sources=[reader], samples_per_epoch=length, seed=seed))
+
+    iterations, batch_size = 100, 16
+    train = pair_dataset('train', iterations * batch_size, seed=0)
+    held_out = [pair_dataset('val', 64, seed=1)[i] for i in range(64)]
+    inputs = {key: torch.stack([pair['inputs'][key] for pair in held_out])
+              for key in ('template', 'search')}
+    truth = torch.stack([pair['data_samples']['search_box'] for pair in held_out])
+
+    def held_out_iou(boxes):
+        return giou_loss(cxcywh_to_xyxy(boxes), cxcywh_to_xyxy(truth))[1].mean().item()
+
     torch.manual_seed(0)
     model = _build(CPU_CONFIG)
-    model.train()
-    generator = torch.Generator().manual_seed(0)
-    template = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8, generator=generator)
-    search = torch.randint(0, 255, (2, 3, 128, 128), dtype=torch.uint8, generator=generator)
-    boxes = torch.tensor([[0.5, 0.5, 0.25, 0.25], [0.3, 0.6, 0.2, 0.3]])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(4):
-        parts = model(dict(template=template, search=search), dict(search_box=boxes),
-                      mode='loss')
-        loss = sum(v for k, v in parts.items() if k.startswith('loss'))
+
+    def predicted_iou():
+        model.eval()
+        with torch.no_grad():
+            iou = held_out_iou(model(inputs, mode='predict'))
+        model.train()
+        return iou
+
+    untrained = predicted_iou()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    for batch in torch.utils.data.DataLoader(train, batch_size=batch_size, shuffle=True):
+        parts = model(batch['inputs'], batch['data_samples'], mode='loss')
+        loss = sum(value for key, value in parts.items() if key.startswith('loss'))
         optimizer.zero_grad()
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
         optimizer.step()
-        losses.append(loss.item())
     assert set(parts) == {'loss_focal', 'loss_giou', 'loss_l1', 'iou'}
-    assert losses[-1] < losses[0]
+    centred = truth.clone()
+    centred[:, :2] = 0.5
+    trained = predicted_iou()
+    assert untrained < 0.2 and held_out_iou(centred) < 0.2
+    assert trained > 0.4 and trained > held_out_iou(centred) + 0.25
 
 
 def test_crop_tracker_follows_boxes_back_to_the_frame():

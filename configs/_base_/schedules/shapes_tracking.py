@@ -1,10 +1,10 @@
 # The reference schedule (AdamW, weight decay 1e-4, gradient norm clipped at 0.1, x0.1 at 80 %)
-# in iterations, sized for about 15 minutes on 2 CPU cores. From scratch (no pretrained
+# in iterations, sized for about 12 minutes on 2 CPU cores. From scratch (no pretrained
 # weights offline), so the backbone learns at the full rate, with a higher rate and a short
 # warm-up.
 _base_ = ['./tracking_adamw_300e.py']
 
-max_iters = 1500
+max_iters = 4500
 optim_wrapper = dict(optimizer=dict(lr=1e-3),
                      paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
 param_scheduler = [
