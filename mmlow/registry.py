@@ -10,8 +10,12 @@ look their family up here, so that models never import the converters.
 """
 from typing import Callable, Dict, Tuple
 
-from mmengine.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
+from mmengine.registry import (DATA_SAMPLERS, DATASETS, HOOKS, METRICS, MODELS, RUNNERS,
+                               TRANSFORMS)
 
 CHECKPOINT_READERS: Dict[str, Callable[[str], Tuple[dict, str]]] = {}
 
-__all__ = ['CHECKPOINT_READERS', 'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TRANSFORMS']
+__all__ = [
+    'CHECKPOINT_READERS', 'DATA_SAMPLERS', 'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'RUNNERS',
+    'TRANSFORMS'
+]

@@ -18,6 +18,7 @@ from mmengine.config import DictAction  # noqa: E402
 import mmlow  # noqa: E402,F401
 from mmlow.apis import resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.retrieval import draw_retrieval_grid, retrieve  # noqa: E402
+from mmlow.fileio import ATOMIC  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -45,7 +46,7 @@ def main(argv=None):
                            args.topk, args.gallery, args.cfg_options)
         print(f'wrote {draw_retrieval_grid(results, args.out)}')
         if args.json:
-            mmengine.dump(results, args.json, indent=2)
+            mmengine.dump(results, args.json, indent=2, backend_args=ATOMIC)
         return 0
     return run_cli(search_and_draw, user_errors=(FileNotFoundError, ValueError))
 

@@ -14,6 +14,7 @@ from mmlow.apis import add_common_args, run_cli, run_testing  # noqa: E402
 from mmlow.apis.testing import metrics_markdown, prepare_test_config  # noqa: E402
 from mmlow.apis.tracking import evaluate_tracking_checkpoint  # noqa: E402
 from mmlow.benchmark import BACKENDS  # noqa: E402
+from mmlow.fileio import ATOMIC  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -42,10 +43,10 @@ def main(argv=None):
         metrics = run_testing(cfg, strict=args.strict, config_path=args.config)
         print(metrics_markdown(metrics))
         if args.metrics_out:
-            # mmengine's file backend writes atomically once mmlow is imported
             # numbers.Real: numpy scalars too (mmseg reports float32)
             mmengine.dump({k: float(v) for k, v in metrics.items()
-                           if isinstance(v, numbers.Real)}, args.metrics_out, indent=2)
+                           if isinstance(v, numbers.Real)}, args.metrics_out, indent=2,
+                          backend_args=ATOMIC)
         return 0
     return run_cli(test, debug=args.debug)
 

@@ -7,3 +7,7 @@ _base_ = [
     'mmdet::_base_/default_runtime.py',
     '../_base_/mmlow.py',
 ]
+
+# exact resume and atomic checkpoints (README, "What mmlow guarantees")
+train_dataloader = dict(sampler=dict(type='SeededSampler'))
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

@@ -8,4 +8,4 @@ _base_ = [
 ]
 
 # 8 processes x 4 images = the papers' batch of 32
-train_dataloader = dict(batch_size=4, num_workers=4)
+train_dataloader = dict(batch_size=4, num_workers=4, sampler=dict(type='SeededInfiniteSampler'))

@@ -137,7 +137,7 @@ def resolve_checkpoint(path: str) -> str:
 
 
 def remove_orphaned_temporaries(work_dir: str) -> List[str]:
-    """Delete ``*.tmp-PID`` files (atomic writes, see mmlow.compat) whose writer is dead."""
+    """Delete ``*.tmp-PID`` files (atomic writes, mmlow.fileio) whose writer is dead."""
     removed = []
     for path in glob.glob(osp.join(glob.escape(work_dir), '*.tmp-*')):
         match = _TEMPORARY.search(path)

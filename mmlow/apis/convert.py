@@ -1,19 +1,12 @@
 """File-to-file checkpoint conversion (tools/convert_checkpoint.py)."""
-import os
-import os.path as osp
+import io
 
 import torch
 
 from mmlow.converters import read_checkpoint
+from mmlow.fileio import atomic_write
 from mmlow.models.classifiers import build_classifier, split_name
 from mmlow.models.weights import load_strict
-
-
-def save_atomic(obj, path: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp-{os.getpid()}'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def convert_file(src: str, dst: str, name: str) -> str:
@@ -35,6 +28,8 @@ def convert_file(src: str, dst: str, name: str) -> str:
     else:
         state_dict_to_save = state_dict
     load_strict(model, state_dict, f'{src!r} ({layout} layout)')
-    save_atomic({'state_dict': state_dict_to_save,
-                 'meta': {'arch': name, 'source_layout': layout, 'converter': 'mmlow'}}, dst)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state_dict_to_save,
+                'meta': {'arch': name, 'source_layout': layout, 'converter': 'mmlow'}}, buffer)
+    atomic_write(buffer.getvalue(), dst)
     return layout

@@ -24,6 +24,7 @@ import torch
 
 from mmlow.benchmark.pipeline import benchmark_configs
 from mmlow.benchmark.record import RECORD_KEYS
+from mmlow.fileio import atomic_write
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -276,13 +277,6 @@ def check(out_dir: str, train_epochs: int = 2, iters: int = 30, warmup: int = 10
     return report
 
 
-def _atomic_write(path: str, text: str) -> None:
-    tmp = f'{path}.tmp-{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _latency_table(rows: List[dict]) -> List[str]:
     lines = ['| model | config | mode | backend | precision | input | median ms | p90 ms | FPS |',
              '|---|---|---|---|---|---|---|---|---|']
@@ -347,8 +341,8 @@ def write_report(report: dict, out_dir: str) -> Dict[str, str]:
             if missing:
                 raise ValueError(f'latency record of {row["config"]} lacks {sorted(missing)}')
     paths = dict(json=osp.join(out_dir, 'report.json'), markdown=osp.join(out_dir, 'report.md'))
-    _atomic_write(paths['json'], json.dumps(report, indent=2, default=str))
-    _atomic_write(paths['markdown'], render_markdown(report))
+    atomic_write(json.dumps(report, indent=2, default=str), paths['json'])
+    atomic_write(render_markdown(report), paths['markdown'])
     return paths
 
 

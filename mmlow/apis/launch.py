@@ -12,6 +12,7 @@ from mmengine.registry import DATASETS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
 from mmlow.config import config_scope, load_config
+from mmlow.datasets.validation import leaf_datasets
 from mmlow.errors import ConfigError, DataMissingError
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -62,17 +63,6 @@ def build_runner(cfg: Config) -> Runner:
         # first run's work dir; unnamed, each runner's visualizer is named after its run
         cfg.visualizer.pop('name', None)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-
-
-def _datasets(cfg: dict) -> Iterator[dict]:
-    """The leaf dataset configs inside wrappers (RepeatDataset, ConcatDataset, ...)."""
-    if 'dataset' in cfg:
-        yield from _datasets(cfg['dataset'])
-    elif 'datasets' in cfg:
-        for sub in cfg['datasets']:
-            yield from _datasets(sub)
-    else:
-        yield cfg
 
 
 def _expected_paths(scope: str, dataset: dict) -> List[str]:
@@ -157,7 +147,7 @@ def check_data(cfg: Config, splits=('train', 'val', 'test'),
         if not loader:
             continue
         to_generate, ann_files = [], []
-        for dataset in _datasets(loader['dataset']):
+        for dataset in leaf_datasets(loader['dataset']):
             if _check_own_sources(scope, dataset):
                 continue
             if _is_self_generating(scope, dataset.get('type')) and \

@@ -17,6 +17,7 @@ from mmlow.benchmark import BackendUnavailableError, available_backends
 from mmlow.benchmark.tracking import benchmark_tracker
 from mmlow.datasets.tracking import read_image
 from mmlow.evaluation.tracking import (evaluate_result_dir, format_table, write_got10k_result)
+from mmlow.fileio import ATOMIC
 from mmlow.models.weights import load_strict
 from mmlow.models.tracking import (CropTracker, NCCTracker, SearchBranch, StaticTracker,
                                    TemplateBranch)
@@ -93,7 +94,8 @@ def evaluate_tracking_checkpoint(cfg: Config, out: Optional[str] = None,
     scores = run_tracking_test(cfg, cfg.load_from, result_dir)['overall']
     keys = table_keys(cfg.tracking_test.format)
     if metrics_out:
-        mmengine.dump({key: float(scores[key]) for key in keys}, metrics_out, indent=2)
+        mmengine.dump({key: float(scores[key]) for key in keys}, metrics_out, indent=2,
+                      backend_args=ATOMIC)
     return format_table({result_dir: scores}, keys)
 
 

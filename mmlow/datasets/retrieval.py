@@ -12,6 +12,7 @@ from mmpretrain.datasets import BaseDataset
 from mmlow.errors import ConfigError, DataError, DataMissingError
 from mmlow.registry import DATASETS
 from .shapes_retrieval import ensure_shapes_retrieval
+from .validation import NamedDataErrors
 
 # images listed but absent: how many to name in the error
 MISSING_SHOWN = 5
@@ -21,7 +22,7 @@ class RetrievalDataMissingError(DataMissingError):
     """A folder, list file or listed image of a released layout is not there."""
 
 
-class ListedImagesDataset(BaseDataset):
+class ListedImagesDataset(NamedDataErrors, BaseDataset):
     """Base of the readers: split check, list-file and image checks, data list.
 
     Subclasses set ``SPLITS``, ``LAYOUT`` (the released layout, for error messages),

@@ -5,13 +5,13 @@ from mmseg.datasets import BaseSegDataset
 
 from mmlow.registry import DATASETS
 from .shapes import CLASSES, ensure_shapes
-from .validation import check_corrupt_image_policy, set_corrupt_image_policy
+from .validation import NamedDataErrors, check_corrupt_image_policy, set_corrupt_image_policy
 
 PALETTE = [(220, 20, 60), (0, 130, 200), (60, 180, 75)]
 
 
 @DATASETS.register_module()
-class ShapesDataset(CocoDataset):
+class ShapesDataset(NamedDataErrors, CocoDataset):
     """The synthetic shapes data as a COCO dataset, generated under ``data_root`` if missing.
 
     Args:
@@ -33,7 +33,7 @@ class ShapesDataset(CocoDataset):
 
 
 @DATASETS.register_module()
-class ShapesSegDataset(BaseSegDataset):
+class ShapesSegDataset(NamedDataErrors, BaseSegDataset):
     """The shapes data as an ADE20K-style semantic segmentation dataset.
 
     Label maps are uint8 PNGs beside the images (``semantic/{split}/``) holding 0 for the

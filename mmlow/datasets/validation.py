@@ -1,6 +1,8 @@
 """Bad data named in one line: OpenMMLab's datasets fail deep inside numpy, json or cv2 with
-messages that do not say which file is at fault. These wrappers let the original code run and,
-when it fails, find the file that caused it and raise a DataError naming it.
+messages that do not say which file is at fault. Here, when loading fails, the file that caused
+it is found and a DataError names it: mmlow's own datasets do it themselves
+(:class:`NamedDataErrors`), and :class:`~mmlow.engine.MMLowRunner` does it for any dataset a
+config names (:func:`diagnose_config`, and :class:`~mmlow.datasets.SeededDataset` per sample).
 
 Corrupt images: by default the run stops naming the file. A dataset with
 ``corrupt_images='skip'`` (mmlow's datasets take it as an argument) leaves such images out of
@@ -15,7 +17,6 @@ from typing import Optional
 
 import mmcv
 import numpy as np
-from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmlow.errors import ConfigError, DataError, DataMissingError, UserError
@@ -23,9 +24,8 @@ from mmlow.errors import ConfigError, DataError, DataMissingError, UserError
 CORRUPT_IMAGE_POLICIES = ('error', 'skip')
 
 
-def _image_folders(dataset) -> list:
-    prefix = getattr(dataset, 'data_prefix', None) or {}
-    return [path for key, path in prefix.items()
+def _image_folders(data_prefix: Optional[dict], root: str = '') -> list:
+    return [osp.join(root, path) for key, path in (data_prefix or {}).items()
             if isinstance(path, str) and path and key in ('img', 'img_path')]
 
 
@@ -57,28 +57,38 @@ def _check_image_folder(path: str) -> None:
                         'data_prefix at the folder that holds them')
 
 
-def diagnose(dataset) -> None:
-    """Raise the DataError that explains why ``dataset`` could not load, if its files do."""
-    ann_file = getattr(dataset, 'ann_file', '') or ''
+def _check_files(ann_file: str, image_folders) -> None:
     if ann_file:
         _check_annotation_file(ann_file)
-    for folder in _image_folders(dataset):
+    for folder in image_folders:
         _check_image_folder(folder)
 
 
-def _named_load_failures(cls) -> None:
-    init = cls.__init__
+def diagnose(dataset) -> None:
+    """Raise the DataError that explains why ``dataset`` could not load, if its files do."""
+    _check_files(getattr(dataset, 'ann_file', '') or '',
+                 _image_folders(getattr(dataset, 'data_prefix', None)))
 
-    def __init__(self, *args, **kwargs):
-        try:
-            init(self, *args, **kwargs)
-        except UserError:  # already names what is wrong (e.g. a reader's missing list file)
-            raise
-        except Exception:
-            diagnose(self)  # raises the named error when a file is at fault
-            raise
 
-    cls.__init__ = __init__
+def leaf_datasets(cfg: dict):
+    """The leaf dataset configs inside wrappers (RepeatDataset, ConcatDataset, ...)."""
+    if 'dataset' in cfg:
+        yield from leaf_datasets(cfg['dataset'])
+    elif 'datasets' in cfg:
+        for sub in cfg['datasets']:
+            yield from leaf_datasets(sub)
+    else:
+        yield cfg
+
+
+def diagnose_config(cfg: dict) -> None:
+    """:func:`diagnose` for a dataset config (that failed to build), paths joined as
+    OpenMMLab's datasets join them."""
+    for leaf in leaf_datasets(cfg):
+        root = leaf.get('data_root') or ''
+        ann_file = leaf.get('ann_file') or ''
+        _check_files(osp.join(root, ann_file) if ann_file else '',
+                     _image_folders(leaf.get('data_prefix'), root))
 
 
 def unreadable_image(results: Optional[dict]) -> Optional[str]:
@@ -111,16 +121,36 @@ def set_corrupt_image_policy(dataset, policy: str) -> None:
 
 
 def count_skipped(dataset) -> int:
+    """Distinct images skipped so far (0 for datasets without the policy)."""
     skipped = getattr(dataset, 'skipped_images', None)
     return sum(skipped) if skipped is not None else 0
 
 
-def _named_image_failures() -> None:
-    prepare = BaseDataset.prepare_data
+def corrupt_image_error(path: str, exc: Exception) -> DataError:
+    reason = 'does not exist' if not osp.isfile(path) else 'is truncated or not an image'
+    return DataError(
+        f'image {path} {reason} ({type(exc).__name__}). Replace the file or remove it '
+        'from the annotations; to leave unreadable images out of training, set '
+        'corrupt_images="skip" on the dataset')
+
+
+class NamedDataErrors:
+    """Mixin (before an OpenMMLab dataset class) for mmlow's datasets: a failing load names
+    the file at fault, and an unreadable image stops the run naming it or, when the dataset's
+    ``corrupt_images`` is 'skip', is left out of training (see the module doc)."""
+
+    def __init__(self, *args, **kwargs):
+        try:
+            super().__init__(*args, **kwargs)
+        except UserError:  # already names what is wrong (e.g. a reader's missing list file)
+            raise
+        except Exception:
+            diagnose(self)  # raises the named error when a file is at fault
+            raise
 
     def prepare_data(self, idx):
         try:
-            return prepare(self, idx)
+            return super().prepare_data(idx)
         except DataError:
             raise
         except Exception as exc:
@@ -133,19 +163,4 @@ def _named_image_failures() -> None:
                     print_log(f'skipped unreadable image {path} '
                               f'({count_skipped(self)} so far)', logger='current', level=30)
                 return None  # BaseDataset then draws another sample
-            reason = 'does not exist' if not osp.isfile(path) else 'is truncated or not an image'
-            raise DataError(
-                f'image {path} {reason} ({type(exc).__name__}). Replace the file or remove it '
-                'from the annotations; to leave unreadable images out of training, set '
-                'corrupt_images="skip" on the dataset') from exc
-
-    BaseDataset.prepare_data = prepare_data
-
-
-def install() -> None:
-    from mmdet.datasets import BaseDetDataset
-    from mmseg.datasets import BaseSegDataset
-    for cls in (BaseDataset, BaseDetDataset, BaseSegDataset):
-        if '__init__' in vars(cls):
-            _named_load_failures(cls)
-    _named_image_failures()
+            raise corrupt_image_error(path, exc) from exc

@@ -1,7 +1,9 @@
-from .hooks import FinalValidationHook, IterationSeedHook, LatencyHook, MemoryGuardHook
+from .hooks import (AtomicCheckpointHook, FinalValidationHook, IterationSeedHook, LatencyHook,
+                    MemoryGuardHook)
 from .optim_wrappers import CPUBf16OptimWrapper
+from .runner import MMLowRunner
 
 __all__ = [
-    'CPUBf16OptimWrapper', 'FinalValidationHook', 'IterationSeedHook', 'LatencyHook',
-    'MemoryGuardHook'
+    'AtomicCheckpointHook', 'CPUBf16OptimWrapper', 'FinalValidationHook', 'IterationSeedHook',
+    'LatencyHook', 'MMLowRunner', 'MemoryGuardHook'
 ]

@@ -161,3 +161,41 @@ def test_evaluator_annotations_are_checked(shapes, tmp_path):
     cfg.val_evaluator.ann_file = str(shapes / 'annotations' / 'instances_train.json')
     with pytest.raises(ConfigError, match='would score against other annotations'):
         check_data(cfg)
+
+
+def _upstream_loader(root, **dataset):
+    """The shapes train split read by mmdet's own CocoDataset (no mmlow mixin)."""
+    cfg = tiny_shapes_cfg(RETINANET, str(root), str(root.parent / 'work'), **{
+        k: v for k, v in GENERATOR.items() if k in ('num_train', 'num_val')},
+                          image_size=GENERATOR['img_size'])
+    loader = cfg.train_dataloader.to_dict()
+    loader['dataset'].update(type='CocoDataset', **dataset)
+    for key in ('generator', 'corrupt_images'):
+        loader['dataset'].pop(key, None)
+    return loader
+
+
+def test_the_runner_names_the_file_an_upstream_dataset_failed_on(shapes):
+    from mmlow.engine import MMLowRunner
+    ann_file = shapes / 'annotations' / 'instances_train.json'
+    ann_file.write_text('{"images": [')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        with pytest.raises(DataError, match=f'annotation file {ann_file} is not valid JSON'):
+            MMLowRunner.build_dataloader(_upstream_loader(shapes))
+        # mmengine's own runner gives the upstream traceback (nothing of it is patched)
+        from mmengine.runner import Runner
+        with pytest.raises(json.JSONDecodeError):
+            Runner.build_dataloader(_upstream_loader(shapes))
+
+
+def test_the_runner_names_an_unreadable_image_of_an_upstream_dataset(shapes):
+    from mmlow.engine import MMLowRunner
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        loader = MMLowRunner.build_dataloader(_upstream_loader(shapes))
+        dataset = loader.dataset
+        path = dataset.get_data_info(0)['img_path']
+        with open(path, 'wb') as f:
+            f.write(b'not an image')
+        with pytest.raises(DataError, match=f'image {path} is truncated or not an image'):
+            dataset[0]
+        assert dataset[1]['inputs'].shape[0] == 3

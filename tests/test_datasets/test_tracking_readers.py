@@ -252,12 +252,13 @@ def _pair_dataset(root, **overrides):
 
 def test_training_pairs_are_drawn_afresh_every_epoch(tmp_path):
     """The sampler's seed (run seed, epoch, index) decides the pair: another epoch gives other
-    crops for the same index, the same epoch again (a resumed run) the same ones."""
-    from mmengine.dataset import DefaultSampler, InfiniteSampler
-    dataset = _pair_dataset(tmp_path)
+    crops for the same index, the same epoch again (a resumed run) the same ones; through
+    the wrapper that mmlow's runner puts around it, as in training."""
+    from mmlow.datasets import SeededDataset, SeededInfiniteSampler, SeededSampler
+    dataset = SeededDataset(_pair_dataset(tmp_path))
 
     def epoch_crops(epoch):
-        sampler = DefaultSampler(dataset, shuffle=False, seed=0)
+        sampler = SeededSampler(dataset, shuffle=False, seed=0)
         sampler.set_epoch(epoch)
         return [dataset[index]['inputs']['search'] for index in sampler]
 
@@ -265,7 +266,7 @@ def test_training_pairs_are_drawn_afresh_every_epoch(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(first, again))
     assert not any(torch.equal(a, b) for a, b in zip(first, second))
     # an iteration-based stream draws each index afresh at each of its places
-    stream = iter(InfiniteSampler(dataset, shuffle=False, seed=0))
+    stream = iter(SeededInfiniteSampler(dataset, shuffle=False, seed=0))
     draws = [dataset[next(stream)]['inputs']['search'] for _ in range(12)]
     assert not any(torch.equal(draws[i], draws[i + 6]) for i in range(6))
 

@@ -37,7 +37,7 @@ def arm(when: str) -> None:
 
 
 if __name__ == '__main__':
-    import mmlow  # noqa: F401  (the atomic writes that call os.fsync)
+    import mmlow  # noqa: F401  (its atomic file backend calls os.fsync, which arm() wraps)
     from tools.train import main
     arm(sys.argv[1])
     sys.exit(main(sys.argv[3:]))

@@ -1,4 +1,5 @@
 """Retrieval metrics against pytorch-metric-learning, mmpretrain and hand-computed values."""
+import numpy as np
 import pytest
 import torch
 from mmpretrain.evaluation import RetrievalAveragePrecision, RetrievalRecall
@@ -10,6 +11,16 @@ from mmlow.evaluation import (RetrievalMetric, cosine_topk, count_relevant,
                               evaluate_embeddings, per_query_metrics, search_depth)
 from mmlow.evaluation.retrieval import summarise
 from mmlow.evaluation.search import decode_key, ranking_key
+
+
+@pytest.fixture(autouse=True)
+def numpy_in1d(monkeypatch):
+    """mmpretrain's retrieval metrics (the reference here) still call np.in1d, which numpy
+    2.4 removed; mmlow's own metrics never do."""
+    if not hasattr(np, 'in1d'):
+        monkeypatch.setattr(np, 'in1d', lambda ar1, ar2, assume_unique=False, invert=False:
+                            np.isin(np.asarray(ar1).ravel(), ar2, assume_unique=assume_unique,
+                                    invert=invert), raising=False)
 
 
 def random_set(seed, num, dim=16, num_labels=12):

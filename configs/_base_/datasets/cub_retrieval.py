@@ -26,7 +26,7 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=64,
     num_workers=4,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, split='train',
                  pipeline=train_pipeline))
 test_dataloader = dict(

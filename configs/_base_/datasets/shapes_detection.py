@@ -31,6 +31,7 @@ shapes_dataset = dict(
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,
+    sampler=dict(type='SeededSampler'),
     dataset=dict(
         **shapes_dataset,
         ann_file='annotations/instances_train.json',

@@ -25,6 +25,7 @@ shapes_dataset = dict(type='ShapesSegDataset', data_root=data_root, generator=sh
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
+    sampler=dict(type='SeededInfiniteSampler'),
     dataset=dict(
         **shapes_dataset,
         data_prefix=dict(img_path='train', seg_map_path='semantic/train'),

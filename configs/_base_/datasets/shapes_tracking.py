@@ -6,7 +6,7 @@ shapes_tracking = dict(type='ShapesTrackingReader', root='data/shapes_tracking',
 train_dataloader = dict(
     batch_size=16,
     num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='SeededInfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='TrackingPairDataset', sources=[dict(shapes_tracking, subset='train')],
                  samples_per_epoch=60000, template_size=64, search_size=128,

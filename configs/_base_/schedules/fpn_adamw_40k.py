@@ -10,3 +10,4 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=40000, by_epoch=False)
 ]
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

@@ -21,7 +21,7 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 val_cfg = None  # with val_dataloader and val_evaluator None (datasets/*_retrieval.py)
 test_cfg = dict()
 auto_scale_lr = dict(enable=False, base_batch_size=64)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=5, max_keep_ckpts=2))
 # beside the metrics: embedding extraction (ms per image) and gallery search (ms per query)
 custom_hooks = [dict(type='LatencyHook', mode='embedding'),
                 dict(type='LatencyHook', mode='search')]

@@ -13,4 +13,4 @@ param_scheduler = [
 optim_wrapper = dict(optimizer=dict(lr=4e-4), clip_grad=dict(max_norm=35, norm_type=2))
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2))

@@ -12,7 +12,7 @@ param_scheduler = [
 optim_wrapper = dict(optimizer=dict(lr=4e-4))
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2))
 # `make demo`'s mAP is a README figure: a fixed seed gives reruns the same initial weights and
 # batch order (unseeded, two runs gave bbox mAP 0.796 and 0.722)
 randomness = dict(seed=0)

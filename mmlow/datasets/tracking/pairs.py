@@ -27,10 +27,11 @@ class TrackingPairDataset(torch.utils.data.Dataset):
     (OSTrack's) ``TrackingSampler`` in 'causal' mode with its processing and transforms.
 
     The label ``search_box`` is the target's normalised ``(cx, cy, w, h)`` in the search crop,
-    clipped to the crop. Every pair is drawn from the seed the sampler attaches to its index (mmlow's samplers derive
-    it from the run seed, the epoch, or the place in an iteration-based stream, and the index),
-    so each epoch sees fresh pairs and a resumed run draws the same ones as an uninterrupted
-    run. An index without a seed (direct indexing) draws from ``(seed, index)``.
+    clipped to the crop. Every pair is drawn from the seed the sampler attaches to its index
+    (mmlow's seeded samplers derive it from the run seed, the epoch, or the place in an
+    iteration-based stream, and the index), so each epoch sees fresh pairs and a resumed run
+    draws the same ones as an uninterrupted run. An index without a seed (direct indexing, or
+    mmengine's own samplers) draws from ``(seed, index)``, the same pairs every epoch.
 
     Args:
         sources: reader configs (``type`` any registered reader), each optionally with a
@@ -48,6 +49,10 @@ class TrackingPairDataset(torch.utils.data.Dataset):
         joint_flip_prob / flip_prob: both crops are mirrored together, then each crop on its
             own, with these probabilities (the labelled box is mirrored with its crop).
     """
+
+    # draws each pair from the index's seed with its own generator (SeededDataset passes the
+    # seeded index through instead of seeding the global streams)
+    seeds_itself = True
 
     def __init__(self, sources: Sequence[dict], samples_per_epoch: int = 60000,
                  template_size: int = 112, search_size: int = 224,

@@ -3,7 +3,7 @@ proposal samplers of two-stage detectors."""
 from mmengine.hooks import Hook
 from mmengine.runner import set_random_seed
 
-from mmlow.compat import derived_seed
+from mmlow.datasets.samplers import derived_seed
 from mmlow.registry import HOOKS
 
 
@@ -15,7 +15,7 @@ class IterationSeedHook(Hook):
     mmengine seeds them once, when a run starts, and no checkpoint holds them: a resumed run
     draws its drop-path masks from a fresh stream where the uninterrupted run had one advanced
     by every iteration before. Seeded per iteration, iteration k draws the same in both. (The
-    data's randomness is seeded per sample by the sampler, ``mmlow.compat``.)
+    data's randomness is seeded per sample by the seeded samplers, ``mmlow.datasets.samplers``.)
     """
     priority = 'VERY_HIGH'
 
