@@ -8,6 +8,8 @@ from typing import Union
 from mmengine.fileio import LocalBackend, register_backend
 
 ATOMIC = dict(backend='mmlow_atomic')
+# what the tools take as an image file in a folder (all of them decoded by OpenCV)
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
 
 def atomic_write(data: Union[bytes, str], path: str, encoding: str = 'utf-8') -> None:

@@ -10,7 +10,8 @@ from typing import Iterator, Sequence, Tuple
 from mmlow.models.classifiers import build_classifier
 from .complexity import count_macs, count_params
 
-# Figures published by the papers / reference implementations (../shared/REFERENCE.md).
+# Figures published by the papers (LowFormer arXiv 2409.03460 / 2603.26551, EfficientViT
+# arXiv 2305.07027, EfficientFormer arXiv 2206.01191 / 2212.08059) and their repositories.
 PAPER = {
     'lowformer': {
         'b0': dict(params_m=14.10, gmacs=0.944, top1=78.4),

@@ -40,7 +40,8 @@ END_TO_END = (
     ('configs/segmentation/fpn_efficientvit_m4_512x512_40k_ade20k.py', (512, 512)),
     ('configs/segmentation/fpn_efficientformer_l1_512x512_40k_ade20k.py', (512, 512)),
 )
-# The LowFormer variants with published TITAN RTX / A40 figures (../shared/REFERENCE.md); timed
+# The LowFormer variants with published TITAN RTX / A40 figures (the official repository's
+# README, altair199797/LowFormer, and the papers, arXiv 2409.03460 / 2603.26551); timed
 # as backbones (no ImageNet head) through their RetinaNet configs.
 PAPER_BACKBONES = tuple(f'configs/detection/retinanet_lowformer_{arch}_fpn_1x_coco.py'
                         for arch in ('b0', 'b1', 'b15', 'b3', 'e1', 'e2', 'e3'))

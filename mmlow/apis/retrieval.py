@@ -17,9 +17,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmlow.config import config_scope, load_config
 from mmlow.evaluation import cosine_topk, evaluate_embeddings
-
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
-
+from mmlow.fileio import IMAGE_SUFFIXES
 
 def build_retriever(cfg: Config, checkpoint: Optional[str] = None, seed: int = 0):
     """The config's EmbeddingRetriever in eval mode, with ``checkpoint``'s weights or, without

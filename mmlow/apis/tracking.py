@@ -17,7 +17,7 @@ from mmlow.benchmark import BackendUnavailableError, available_backends
 from mmlow.benchmark.tracking import benchmark_tracker
 from mmlow.datasets.tracking import read_image
 from mmlow.evaluation.tracking import (evaluate_result_dir, format_table, write_got10k_result)
-from mmlow.fileio import ATOMIC
+from mmlow.fileio import ATOMIC, IMAGE_SUFFIXES
 from mmlow.models.weights import load_strict
 from mmlow.models.tracking import (CropTracker, NCCTracker, SearchBranch, StaticTracker,
                                    TemplateBranch)
@@ -227,8 +227,6 @@ def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str,
 
 
 # ---- demo ---------------------------------------------------------------------------------
-
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
 def iter_frames(source: str):

@@ -118,17 +118,6 @@ def _sigmoid_scores(head: nn.Module) -> bool:
         not getattr(head.loss_cls, 'custom_cls_channels', False)
 
 
-def passing_candidates(model: nn.Module, inputs: torch.Tensor) -> float:
-    """Mean number of (score, class) pairs per image whose score passes the score threshold,
-    from the model's own tensor forward (the reference for :func:`set_candidates`)."""
-    head = dense_head(model)
-    with torch.inference_mode():
-        cls_scores, *_ = model(inputs, mode='tensor')
-    threshold = head.test_cfg.get('score_thr', 0)
-    passing = sum(int((level.sigmoid() > threshold).sum()) for level in cls_scores)
-    return passing / inputs.shape[0]
-
-
 def set_candidates(model: nn.Module, inputs: torch.Tensor, count: Union[int, str]) -> float:
     """Set the classification bias of ``model``'s dense head (one value for every class and
     prior) so that ``count`` (score, class) pairs per image of ``inputs`` (a preprocessed batch)

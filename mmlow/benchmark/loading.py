@@ -15,6 +15,7 @@ from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmlow.config import config_path, load_config
+from mmlow.fileio import IMAGE_SUFFIXES
 
 # input size (H, W) after pre-processing, per task, as the papers time them: COCO's 800x1333
 # padded to a multiple of 32, ADE20K's 512x512 crops, ImageNet's 224x224
@@ -74,7 +75,6 @@ def model_from_config(config: str, checkpoint: Optional[str] = None,
     return model, scope
 
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 # transforms that read annotations, which plain image files do not have
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadPanopticAnnotations')
 
