@@ -207,3 +207,20 @@ def check_pretrained(cfg: Config) -> None:
                 'ImageNet weights (official repository or timm) and convert them:\n'
                 f'  python tools/convert_checkpoint.py SRC {path} --arch <family>_<variant>\n'
                 'or train from scratch with --cfg-options model.backbone.init_cfg=None')
+
+
+# what a tracker's crops are, declared for the model (tracking) and its training pairs
+CROP_SETTINGS = ('template_size', 'search_size', 'template_factor', 'search_factor')
+
+
+def check_crop_settings(cfg: Config) -> None:
+    """A ConfigError when the training pairs are cropped otherwise than the model tracks (a
+    ``--cfg-options`` that changed one side only)."""
+    model = cfg.get('model') or {}
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    differing = [f'model.{key}={model[key]} but train_dataloader.dataset.{key}={dataset[key]}'
+                 for key in CROP_SETTINGS if key in model and key in dataset
+                 and model[key] != dataset[key]]
+    if differing:
+        raise ConfigError(f'the training pairs are not cropped as the tracker tracks: '
+                          f'{"; ".join(differing)}. Set both to the same value')

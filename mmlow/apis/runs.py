@@ -11,7 +11,7 @@ from mmlow.datasets.validation import count_skipped
 from mmlow.errors import ConfigError
 from .checkpoint import (check_checkpoint_fits, latest_checkpoint, read_checkpoint,
                          remove_orphaned_temporaries, resolve_checkpoint)
-from .launch import build_runner, check_data, check_pretrained
+from .launch import build_runner, check_crop_settings, check_data, check_pretrained
 
 
 def enable_amp(cfg: Config) -> None:
@@ -67,6 +67,7 @@ def _report_skipped_images(runner) -> None:
 
 def run_training(cfg: Config, strict: bool = True, config_path: Optional[str] = None):
     """Check data, pretrained weights and the checkpoint to resume from, then train."""
+    check_crop_settings(cfg)
     check_data(cfg, config_path=config_path)
     check_pretrained(cfg)
     resume_from, checkpoint = _prepare_resume(cfg), None

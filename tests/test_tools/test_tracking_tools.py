@@ -138,6 +138,26 @@ def test_train_tool_names_a_missing_tracking_dataset(tmp_path, capsys):
     assert 'LaSOT' in capsys.readouterr().err
 
 
+def test_data_root_moves_every_tracking_dataset(tmp_path, capsys):
+    from mmlow.apis import load_config
+    config = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_b15_got10k-lasot-coco.py')
+    cfg = load_config(config, {'data_root': str(tmp_path)})
+    assert [source.root for source in cfg.train_dataloader.dataset.sources] == [
+        osp.join(str(tmp_path), name) for name in ('lasot', 'got10k', 'coco')]
+    assert cfg.tracking_test.reader.root == osp.join(str(tmp_path), 'got10k')
+    assert _tool('train').main([config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                                f'data_root={tmp_path}']) == 2
+    assert str(tmp_path / 'lasot') in capsys.readouterr().err
+
+
+def test_training_pairs_cropped_otherwise_than_the_tracker_are_refused(tmp_path, capsys):
+    assert _tool('train').main([CPU_CONFIG, '--work-dir', str(tmp_path), '--cfg-options',
+                                'model.search_size=160']) == 2
+    (line, ) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith('error:') and \
+        'model.search_size=160 but train_dataloader.dataset.search_size=128' in line
+
+
 def test_tracker_speed_on_backends_checks_outputs():
     from mmlow.benchmark.tracking import benchmark_tracker
     torch.manual_seed(0)

@@ -1,7 +1,8 @@
 # The embedded synthetic tracking sequences (GOT-10k layout, generated under
 # data/shapes_tracking on first use): pairs from the train split, tracking test on the held-out
 # val split. Crop sizes follow the CPU preset (template 64, search 128).
-shapes_tracking = dict(type='ShapesTrackingReader', root='data/shapes_tracking',
+data_root = 'data/'
+shapes_tracking = dict(type='ShapesTrackingReader', root=data_root + 'shapes_tracking',
                        num_train=120, num_val=20, length=60, frame_size=(160, 160), seed=0)
 train_dataloader = dict(
     batch_size=16,
