@@ -54,6 +54,20 @@ def _checkpoint_safe_globals():
     return allowed
 
 
+def _refusal_reason(exc: Exception) -> str:
+    """Why torch refused a file, without torch's advice to load it with weights_only=False."""
+    text = str(exc)
+    unsafe = re.search(r'(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)', text)
+    if unsafe:
+        return f'it needs to unpickle {unsafe.group(1)}, which could run arbitrary code'
+    detail = re.search(r'WeightsUnpickler error:\s*(.+?)\n', text + '\n')
+    if detail or 'weights_only' in text:
+        what = f' ({detail.group(1).strip()})' if detail else ''
+        return (f'not a checkpoint torch can read{what}: damaged, truncated or another kind '
+                'of file')
+    return f'{type(exc).__name__}: {text.splitlines()[0] if text else "empty or truncated file"}'
+
+
 def load_weights_only(path: str):
     """``torch.load(path, weights_only=True)``; a refusal becomes a CheckpointError that names
     the object the file wanted to unpickle (torch's own message suggests weights_only=False)."""
@@ -61,10 +75,7 @@ def load_weights_only(path: str):
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as exc:  # pickle refusals and damaged files come in many types
-        unsafe = re.search(r'(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)',
-                           str(exc))
-        reason = (f'it needs to unpickle {unsafe.group(1)}, which could run arbitrary code'
-                  if unsafe else f'{type(exc).__name__}: {str(exc).splitlines()[0]}')
+        reason = _refusal_reason(exc)
         raise CheckpointError(
             f'cannot read {path!r} as a weights-only checkpoint ({reason}). mmlow never '
             'unpickles arbitrary objects: use a checkpoint written by mmlow / mmengine, or '

@@ -24,6 +24,7 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
+from mmlow.apis import run_cli  # noqa: E402
 from mmlow.benchmark import (BACKENDS, BackendUnavailableError,  # noqa: E402
                              OutputMismatchError)
 from mmlow.benchmark.detection import candidates_argument  # noqa: E402
@@ -57,7 +58,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
+
+    def benchmark() -> int:
         configs = [(args.config, args.checkpoint)] + config_checkpoint_pairs(args.vs)
         _, report = benchmark_configs(
             configs, args.backend, args.iters, args.warmup, out=args.out, threads=args.threads,
@@ -65,12 +67,10 @@ def main(argv=None):
             backbone_only=args.backbone_only, cfg_options=args.cfg_options,
             candidates=args.candidates, images_dir=args.images,
             fast_postprocess=not args.mmdet_filter)
-    except (BackendUnavailableError, OutputMismatchError, FileNotFoundError,
-            ValueError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(report)
-    return 0
+        print(report)
+        return 0
+    return run_cli(benchmark, user_errors=(BackendUnavailableError, OutputMismatchError,
+                                           FileNotFoundError, ValueError))
 
 
 if __name__ == '__main__':

@@ -38,7 +38,7 @@ def main(argv=None):
     def test():
         cfg = prepare_test_config(args)
         if cfg.get('tracking_test'):
-            print(evaluate_tracking_checkpoint(cfg, args.out, args.metrics_out))
+            print(evaluate_tracking_checkpoint(cfg, args.out, args.metrics_out, args.strict))
             return 0
         metrics = run_testing(cfg, strict=args.strict, config_path=args.config)
         print(metrics_markdown(metrics))

@@ -3,7 +3,7 @@ import io
 
 import torch
 
-from mmlow.converters import read_checkpoint
+from mmlow.converters import read_backbone_checkpoint
 from mmlow.fileio import atomic_write
 from mmlow.models.classifiers import build_classifier, split_name
 from mmlow.models.weights import load_strict
@@ -17,7 +17,7 @@ def convert_file(src: str, dst: str, name: str) -> str:
     another variant) or ValueError (unknown name).
     """
     family, _ = split_name(name)
-    state_dict, layout = read_checkpoint(src, family)
+    state_dict, layout = read_backbone_checkpoint(src, family)
     fc_weight = state_dict.get('head.fc.weight')
     num_classes = fc_weight.shape[0] if fc_weight is not None else 1000
     model = build_classifier(name, num_classes)

@@ -13,8 +13,9 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 
+from mmlow.checkpoint import load_checkpoint
 from mmlow.config import config_scope, load_config
 from mmlow.evaluation import cosine_topk, evaluate_embeddings
 from mmlow.fileio import IMAGE_SUFFIXES
@@ -38,7 +39,7 @@ def build_retriever(cfg: Config, checkpoint: Optional[str] = None, seed: int = 0
         finally:
             logger.setLevel(level)
     else:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint(model, checkpoint)
     return model.eval()
 
 

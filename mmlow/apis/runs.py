@@ -7,10 +7,10 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from mmlow.checkpoint import check_checkpoint_fits, read_checkpoint
 from mmlow.datasets.validation import count_skipped
 from mmlow.errors import ConfigError
-from .checkpoint import (check_checkpoint_fits, latest_checkpoint, read_checkpoint,
-                         remove_orphaned_temporaries, resolve_checkpoint)
+from .checkpoint import latest_checkpoint, remove_orphaned_temporaries, resolve_checkpoint
 from .launch import build_runner, check_crop_settings, check_data, check_pretrained
 
 

@@ -15,10 +15,10 @@ from mmengine.registry import DATASETS, MODELS, init_default_scope
 
 from mmlow.benchmark import BackendUnavailableError, available_backends
 from mmlow.benchmark.tracking import benchmark_tracker
+from mmlow.checkpoint import load_checkpoint
 from mmlow.datasets.tracking import read_image
 from mmlow.evaluation.tracking import (evaluate_result_dir, format_table, write_got10k_result)
 from mmlow.fileio import ATOMIC, IMAGE_SUFFIXES
-from mmlow.models.weights import load_strict
 from mmlow.models.tracking import (CropTracker, NCCTracker, SearchBranch, StaticTracker,
                                    TemplateBranch)
 
@@ -32,13 +32,13 @@ def is_tracking_config(cfg: Config) -> bool:
     return cfg.get('model', {}).get('type') == 'OneStreamTracker'
 
 
-def build_tracker_model(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
-    """The model of a tracking config, with a checkpoint's weights (weights_only loading)."""
+def build_tracker_model(cfg: Config, checkpoint: Optional[str] = None,
+                        strict: bool = True) -> torch.nn.Module:
+    """The model of a tracking config, with a checkpoint's weights (mmlow.checkpoint)."""
     init_default_scope(cfg.get('default_scope', 'mmengine'))
     model = MODELS.build(cfg.model)
     if checkpoint:
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        load_strict(model, state.get('state_dict', state), f'checkpoint {checkpoint}')
+        load_checkpoint(model, checkpoint, strict)
     return model.eval()
 
 
@@ -77,9 +77,10 @@ def evaluate_config(cfg: Config, result_dir: str) -> Dict:
     return evaluate_result_dir(test.format, root, result_dir, getattr(reader, 'subset', None))
 
 
-def run_tracking_test(cfg: Config, checkpoint: str, result_dir: str) -> Dict:
+def run_tracking_test(cfg: Config, checkpoint: str, result_dir: str,
+                      strict: bool = True) -> Dict:
     """tools/test.py for tracking configs: track the test set, write results, print scores."""
-    model = build_tracker_model(cfg, checkpoint)
+    model = build_tracker_model(cfg, checkpoint, strict)
     reader = DATASETS.build(dict(cfg.tracking_test.reader))
     with torch.no_grad():
         run_on_dataset(CropTracker.from_model(model), reader, result_dir)
@@ -87,11 +88,11 @@ def run_tracking_test(cfg: Config, checkpoint: str, result_dir: str) -> Dict:
 
 
 def evaluate_tracking_checkpoint(cfg: Config, out: Optional[str] = None,
-                         metrics_out: Optional[str] = None) -> str:
+                                 metrics_out: Optional[str] = None, strict: bool = True) -> str:
     """tools/test.py for tracking configs: results under ``out`` (default
     ``<work_dir>/results``), scores as a table (and as JSON in ``metrics_out``)."""
     result_dir = out or osp.join(cfg.work_dir, 'results')
-    scores = run_tracking_test(cfg, cfg.load_from, result_dir)['overall']
+    scores = run_tracking_test(cfg, cfg.load_from, result_dir, strict)['overall']
     keys = table_keys(cfg.tracking_test.format)
     if metrics_out:
         mmengine.dump({key: float(scores[key]) for key in keys}, metrics_out, indent=2,

@@ -12,8 +12,8 @@ from mmengine.config import ConfigDict
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
-from mmengine.runner import load_checkpoint
 
+from mmlow.checkpoint import load_checkpoint
 from mmlow.config import config_path, load_config
 from mmlow.fileio import IMAGE_SUFFIXES
 
@@ -65,7 +65,7 @@ def model_from_config(config: str, checkpoint: Optional[str] = None,
     finally:
         logger.setLevel(level)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint(model, checkpoint)
     model.eval()
     if callable(getattr(model, 'set_gallery', None)):
         dim = model.embed(torch.zeros(1, 3, 64, 64)).shape[1]

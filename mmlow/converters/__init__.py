@@ -20,7 +20,7 @@ FAMILIES = {'efficientformer': efficientformer, 'efficientformerv2': efficientfo
             'efficientvit': efficientvit, 'lowformer': lowformer}
 
 __all__ = ['FAMILIES', 'CheckpointError', 'convert_state_dict', 'load_state_dict_file',
-           'read_checkpoint']
+           'read_backbone_checkpoint']
 
 
 def load_state_dict_file(path: str) -> Dict[str, torch.Tensor]:
@@ -55,7 +55,7 @@ def convert_state_dict(state_dict: Dict[str, torch.Tensor],
     return module.to_mmlow(state_dict, layout), layout
 
 
-def read_checkpoint(path: str, family: str) -> Tuple[Dict[str, torch.Tensor], str]:
+def read_backbone_checkpoint(path: str, family: str) -> Tuple[Dict[str, torch.Tensor], str]:
     """mmlow-layout weights of a ``family`` checkpoint file in any known layout, and that
     layout."""
     return convert_state_dict(load_state_dict_file(path), family)
@@ -63,7 +63,8 @@ def read_checkpoint(path: str, family: str) -> Tuple[Dict[str, torch.Tensor], st
 
 def _register_readers() -> None:
     for family in FAMILIES:
-        CHECKPOINT_READERS[family] = lambda path, family=family: read_checkpoint(path, family)
+        CHECKPOINT_READERS[family] = (lambda path, family=family:
+                                      read_backbone_checkpoint(path, family))
 
 
 _register_readers()

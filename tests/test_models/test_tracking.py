@@ -174,7 +174,7 @@ def test_every_reference_preset_starts_from_timm_imagenet_weights(config, tmp_pa
     """Each real-data preset names an ImageNet checkpoint of its backbone; a timm-layout file
     of that backbone loads into the truncated tracker backbone tensor for tensor."""
     timm = pytest.importorskip('timm')
-    from mmlow.converters import read_checkpoint
+    from mmlow.converters import read_backbone_checkpoint
     cfg = Config.fromfile(config)
     init = cfg.model.backbone.init_cfg
     assert init.type == 'Pretrained' and init.checkpoint.endswith('_in1k.pth')
@@ -185,7 +185,7 @@ def test_every_reference_preset_starts_from_timm_imagenet_weights(config, tmp_pa
     init.checkpoint = path
     tracker = MODELS.build(cfg.model)
     tracker.init_weights()
-    converted, layout = read_checkpoint(path, tracker.backbone.family)
+    converted, layout = read_backbone_checkpoint(path, tracker.backbone.family)
     assert layout == 'timm'
     kept = tracker.backbone.state_dict()
     assert all(torch.equal(v, converted[f'backbone.{k}']) for k, v in kept.items())

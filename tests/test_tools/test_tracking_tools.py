@@ -180,7 +180,7 @@ def test_a_checkpoint_of_another_preset_is_refused(tiny, capsys):
     other = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_b1_got10k-lasot-coco.py')
     assert _tool('test').main([other, checkpoint]) == 2
     (line, ) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith('error:') and 'does not fit OneStreamTracker' in line
+    assert line.startswith('error:') and 'does not fit the model of this config' in line
 
 
 def test_train_tool_trains_a_tracking_config_and_test_tool_reads_its_work_dir(tiny, tmp_path,

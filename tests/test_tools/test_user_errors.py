@@ -129,3 +129,38 @@ def test_amp_on_cpu_trains_in_bfloat16(shapes_root, tmp_path, monkeypatch):
 def test_user_errors_are_also_the_builtin_types():
     assert issubclass(ConfigError, ValueError) and issubclass(ConfigError, UserError)
     assert issubclass(CheckpointError, ValueError)
+
+
+TRACKER = os.path.join(REPO_ROOT, 'configs/tracking/lowformer-track_cpu_synthetic.py')
+RETRIEVER = os.path.join(REPO_ROOT, 'configs/retrieval/lowformer_b1_shapes.py')
+
+
+def _tool_main(name):
+    import importlib
+    return importlib.import_module(f'tools.{name}').main
+
+
+@pytest.mark.parametrize('content', ['random bytes', 'malicious pickle'])
+@pytest.mark.parametrize('tool, args', [
+    ('retrieve', lambda path, tmp: [RETRIEVER, path, '--query', 'q.png', '--gallery', str(tmp),
+                                    '--out', str(tmp / 'r.png')]),
+    ('benchmark', lambda path, tmp: [RETINANET_B1, path, '--backend', 'cpu', '--iters', '1',
+                                     '--warmup', '0', '--shape', '64', '64']),
+    ('track_demo', lambda path, tmp: [TRACKER, path, str(tmp), '--init', '1,1,8,8',
+                                      '--out', str(tmp / 'd.mp4')]),
+    ('test', lambda path, tmp: [TRACKER, path]),
+])
+def test_every_tool_that_loads_weights_refuses_a_bad_file_in_one_line(tool, args, content,
+                                                                      tmp_path, capsys):
+    """One loader for every tool (mmlow.checkpoint): weights-only, and never torch's advice to
+    pass weights_only=False."""
+    path = tmp_path / 'bad.pth'
+    if content == 'random bytes':
+        path.write_bytes(os.urandom(2048))
+    else:
+        torch.save({'state_dict': {}, 'hook': os.system}, path)
+    assert _tool_main(tool)(args(str(path), tmp_path)) == 2
+    line = _one_error_line(capsys, 'bad.pth', 'weights-only')
+    assert 'weights_only=False' not in line and 'weights_only` set to `False' not in line
+    if content == 'malicious pickle':
+        assert 'unpickle posix.system' in line
