@@ -24,3 +24,7 @@ class DataMissingError(UserError, FileNotFoundError):
 
 class CheckpointError(UserError, ValueError):
     """A checkpoint that cannot be used as asked (missing, unsafe, other architecture)."""
+
+
+class WorkDirInUseError(UserError, RuntimeError):
+    """Another live run writes into the same work dir."""

@@ -14,6 +14,10 @@ USER_ERROR_EXIT = 2
 # mmengine's registry re-raises a failed build as the same type with this prefixed, once per
 # nesting level (detector, backbone, ...); the innermost message is the one that explains
 _REGISTRY_PREFIX = re.compile(r'^(class `\w+` in [\w.]+: )+')
+# torch re-raises an error of a DataLoader worker with the worker's traceback as its message;
+# the original message is what follows the exception's qualified name on the last lines
+_WORKER_ERROR = re.compile(r'^Caught (\w+) in DataLoader worker process \d+\.\n.*?\n'
+                           r'(?:[\w.]+\.)?\1: (.*)$', re.DOTALL)
 
 
 def _out_of_memory_advice(exc: BaseException) -> str:
@@ -30,7 +34,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
 def user_message(exc: BaseException) -> str:
     if is_out_of_memory(exc) and not isinstance(exc, UserError):
         return _out_of_memory_advice(exc)
-    return _REGISTRY_PREFIX.sub('', str(exc))
+    message = str(exc)
+    from_worker = _WORKER_ERROR.match(message)
+    if from_worker:
+        message = from_worker.group(2).strip()
+    return _REGISTRY_PREFIX.sub('', message)
 
 
 def _leave_process_group() -> None:

@@ -12,6 +12,7 @@ from mmlow.datasets.validation import count_skipped
 from mmlow.errors import ConfigError
 from .checkpoint import latest_checkpoint, remove_orphaned_temporaries, resolve_checkpoint
 from .launch import build_runner, check_crop_settings, check_data, check_pretrained
+from .work_dir import work_dir_lock
 
 
 def enable_amp(cfg: Config) -> None:
@@ -66,8 +67,14 @@ def _report_skipped_images(runner) -> None:
 
 
 def run_training(cfg: Config, strict: bool = True, config_path: Optional[str] = None):
-    """Check data, pretrained weights and the checkpoint to resume from, then train."""
+    """Check data, pretrained weights and the checkpoint to resume from, then train, holding
+    the work dir (one run per work dir)."""
     check_crop_settings(cfg)
+    with work_dir_lock(cfg.work_dir):
+        return _train(cfg, strict, config_path)
+
+
+def _train(cfg: Config, strict: bool, config_path: Optional[str]):
     check_data(cfg, config_path=config_path)
     check_pretrained(cfg)
     resume_from, checkpoint = _prepare_resume(cfg), None

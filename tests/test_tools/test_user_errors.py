@@ -164,3 +164,25 @@ def test_every_tool_that_loads_weights_refuses_a_bad_file_in_one_line(tool, args
     assert 'weights_only=False' not in line and 'weights_only` set to `False' not in line
     if content == 'malicious pickle':
         assert 'unpickle posix.system' in line
+
+
+def test_an_error_in_a_data_worker_is_one_line(capsys):
+    """torch re-raises a worker's DataError with the worker's traceback as its message."""
+    import sys
+    from torch._utils import ExceptionWrapper
+
+    from mmlow.apis import run_cli
+    from mmlow.errors import DataError
+
+    def load_in_a_worker():
+        try:
+            raise DataError('image /data/a.png is truncated or not an image (ValueError). '
+                            'Replace the file')
+        except DataError:
+            wrapped = ExceptionWrapper(sys.exc_info(), where='in DataLoader worker process 1')
+        wrapped.reraise()
+
+    assert run_cli(load_in_a_worker) == 2
+    err = capsys.readouterr().err
+    assert err == ('error: image /data/a.png is truncated or not an image (ValueError). '
+                   'Replace the file\n')
