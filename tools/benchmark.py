@@ -24,7 +24,7 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import run_cli  # noqa: E402
+from mmlow.apis import positive_int, run_cli  # noqa: E402
 from mmlow.benchmark import (BACKENDS, BackendUnavailableError,  # noqa: E402
                              OutputMismatchError)
 from mmlow.benchmark.detection import candidates_argument  # noqa: E402
@@ -38,9 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
     parser.add_argument('--backend', '--device', default='cpu', choices=list(BACKENDS))
     parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, openvino: bf16)')
-    parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'))  # DEFAULT_SHAPES
-    parser.add_argument('--batch', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=50, help='timed iterations')
+    parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))  # DEFAULT_SHAPES
+    parser.add_argument('--batch', type=positive_int, default=1)
+    parser.add_argument('--iters', type=positive_int, default=50, help='timed iterations')
     parser.add_argument('--warmup', type=int, default=10)
     parser.add_argument('--backbone-only', action='store_true')
     parser.add_argument('--vs', nargs='+', default=[], metavar='OTHER_CONFIG [OTHER_CKPT]',

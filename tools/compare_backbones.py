@@ -25,6 +25,7 @@ warnings.filterwarnings('ignore')
 import torch  # noqa: E402
 
 import mmlow  # noqa: E402,F401
+from mmlow.apis import positive_int  # noqa: E402
 from mmlow.benchmark import (BACKENDS, BackendUnavailableError,  # noqa: E402
                              OutputMismatchError)
 from mmlow.benchmark.detection import candidates_argument  # noqa: E402
@@ -38,9 +39,9 @@ def parse_args(argv=None):
                         choices=list(BACKENDS))
     parser.add_argument('--results', help='accuracy per config (JSON)')
     parser.add_argument('--metric', nargs='+', help='which metrics of --results to show')
-    parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'))
-    parser.add_argument('--batch', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=30)
+    parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))
+    parser.add_argument('--batch', type=positive_int, default=1)
+    parser.add_argument('--iters', type=positive_int, default=30)
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--threads', type=int)
     parser.add_argument('--out-dir', default='work_dirs/compare_backbones')

@@ -17,6 +17,7 @@ import argparse
 import os.path as osp
 import sys
 
+from mmlow.apis import positive_int
 from mmlow.apis.swaps import compare_swaps
 from mmlow.benchmark import BackendUnavailableError, OutputMismatchError
 from mmlow.benchmark.detection import candidates_argument
@@ -29,9 +30,9 @@ def parse_args(argv=None):
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--work-dir', default='work_dirs/compare_swaps')
     parser.add_argument('--backends', '--devices', nargs='+', default=['cpu'])
-    parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
+    parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'),
                         help='input size of the latency measurement and MACs')
-    parser.add_argument('--iters', type=int, default=30)
+    parser.add_argument('--iters', type=positive_int, default=30)
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--candidates', type=candidates_argument,
                         help="(score, class) pairs per image over the score threshold, or 'all'")

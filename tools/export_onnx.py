@@ -22,6 +22,7 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
+from mmlow.apis import positive_int  # noqa: E402
 from mmlow.apis.export import export_config_onnx  # noqa: E402
 from mmlow.benchmark import OutputMismatchError  # noqa: E402
 from mmlow.benchmark.backends import ONNX_OPSET  # noqa: E402
@@ -33,10 +34,10 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
     parser.add_argument('--out', required=True,
                         help='the .onnx file to write (a tracking config: a folder)')
-    parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
+    parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'),
                         help='input size after pre-processing, padding included (default: '
                         '800 1344 for detectors, 512 512 for segmenters, 224 224 otherwise)')
-    parser.add_argument('--batch', type=int, default=1)
+    parser.add_argument('--batch', type=positive_int, default=1)
     parser.add_argument('--backbone-only', action='store_true')
     parser.add_argument('--opset', type=int, default=ONNX_OPSET)
     parser.add_argument('--exporter', choices=['torchscript', 'dynamo'], default='torchscript')

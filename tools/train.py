@@ -1,5 +1,6 @@
 """Train any mmlow config (mmdet, mmseg or mmpretrain scope) with mmengine's Runner."""
 import argparse
+import os
 import sys
 import warnings
 
@@ -33,6 +34,8 @@ def build_cfg(args):
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+        if os.path.isdir(args.resume) and not args.work_dir:
+            cfg.work_dir = args.resume  # a copied work dir continues in the copy
     return cfg
 
 

@@ -1,6 +1,7 @@
 """How the tools end: a user's mistake is one ``error:`` line and exit status 2; a bug keeps its
 traceback. ``--debug`` shows the traceback of user errors too. A distributed run leaves its
 process group before the interpreter shuts down."""
+import argparse
 import re
 import sys
 from typing import Callable, Sequence, Type
@@ -39,6 +40,17 @@ def user_message(exc: BaseException) -> str:
     if from_worker:
         message = from_worker.group(2).strip()
     return _REGISTRY_PREFIX.sub('', message)
+
+
+def positive_int(text: str) -> int:
+    """argparse type of sizes and counts (image side, batch, iterations)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a whole number, not {text!r}') from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f'must be positive, not {value}')
+    return value
 
 
 def _leave_process_group() -> None:

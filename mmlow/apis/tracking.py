@@ -260,6 +260,11 @@ def track_video(cfg: Config, checkpoint: str, source: str, init_box, out_path: s
     writer, boxes = None, []
     for index, frame in enumerate(iter_frames(source)):
         if index == 0:
+            x, y, w, h = init_box
+            height, width = frame.shape[:2]
+            if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+                raise ValueError(f'--init {x:g},{y:g},{w:g},{h:g} lies outside the first frame '
+                                 f'({width}x{height} px): give x,y,w,h of the target in it')
             tracker.init(frame, init_box)
             box = np.asarray(init_box, dtype=np.float64)
             os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)

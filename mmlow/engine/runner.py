@@ -10,6 +10,9 @@ guarantees" that no config key of mmengine's reaches:
   images listed, empty folder) the error names that file;
 - on a machine without CUDA, distributed runs join their process group over gloo directly
   (mmengine 0.10.7 first pins each process to a CUDA device, which fails without one).
+
+And ``num_workers=0`` simply works: OpenMMLab's bases ask for persistent workers, which torch
+refuses without workers, so without workers none persist.
 """
 import datetime
 import os
@@ -30,6 +33,8 @@ class MMLowRunner(Runner):
     @staticmethod
     def build_dataloader(dataloader, seed: Optional[int] = None,
                          diff_rank_seed: bool = False):
+        if isinstance(dataloader, dict) and not dataloader.get('num_workers'):
+            dataloader = dict(dataloader, persistent_workers=False)
         dataset = dataloader.get('dataset') if isinstance(dataloader, dict) else None
         if not isinstance(dataset, dict):
             return Runner.build_dataloader(dataloader, seed, diff_rank_seed)

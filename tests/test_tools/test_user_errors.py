@@ -186,3 +186,54 @@ def test_an_error_in_a_data_worker_is_one_line(capsys):
     err = capsys.readouterr().err
     assert err == ('error: image /data/a.png is truncated or not an image (ValueError). '
                    'Replace the file\n')
+
+
+@pytest.mark.parametrize('args', [['--shape', '-128', '128'], ['--shape', '0', '128'],
+                                  ['--batch', '0']])
+def test_benchmark_sizes_must_be_positive(args, capsys):
+    from tools.benchmark import main as benchmark_main
+    with pytest.raises(SystemExit) as exited:
+        benchmark_main([RETINANET_B1, '--backend', 'cpu', *args])
+    assert exited.value.code == 2
+    assert 'must be positive' in capsys.readouterr().err
+
+
+def test_track_demo_refuses_a_box_outside_the_first_frame(tmp_path, capsys):
+    import cv2
+    import numpy as np
+    from mmengine.config import Config
+
+    from mmlow.registry import MODELS
+    from tools.track_demo import main as demo_main
+    checkpoint = str(tmp_path / 'tracker.pth')
+    torch.save(dict(state_dict=MODELS.build(Config.fromfile(TRACKER).model).state_dict()),
+               checkpoint)
+    frames = tmp_path / 'frames'
+    frames.mkdir()
+    cv2.imwrite(str(frames / '0001.png'), np.zeros((60, 80, 3), np.uint8))
+    out = tmp_path / 'demo.mp4'
+    assert demo_main([TRACKER, checkpoint, str(frames), '--init', '5000,5000,40,30',
+                      '--out', str(out)]) == 2
+    _one_error_line(capsys, 'lies outside the first frame (80x60 px)')
+    assert not out.exists()
+
+
+def test_a_loader_without_workers_needs_no_persistent_workers(shapes_root, tmp_path):
+    from mmengine.registry import DefaultScope
+
+    from mmlow.engine import MMLowRunner
+    cfg = tiny_shapes_cfg(RETINANET_B1, shapes_root, str(tmp_path / 'work'), num_train=2,
+                          num_val=1)
+    loader = dict(cfg.train_dataloader.to_dict(), num_workers=0, persistent_workers=True)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        assert len(MMLowRunner.build_dataloader(loader, seed=0)) == 1
+
+
+def test_resuming_a_copied_work_dir_continues_in_the_copy(tmp_path):
+    from tools.train import build_cfg, parse_args
+    copy = str(tmp_path / 'copy')
+    os.makedirs(copy)
+    assert build_cfg(parse_args([RETINANET_B1, '--resume', copy])).work_dir == copy
+    elsewhere = str(tmp_path / 'elsewhere')
+    assert build_cfg(parse_args([RETINANET_B1, '--resume', copy, '--work-dir',
+                                 elsewhere])).work_dir == elsewhere

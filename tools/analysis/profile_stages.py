@@ -20,7 +20,7 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import run_cli  # noqa: E402
+from mmlow.apis import positive_int, run_cli  # noqa: E402
 from mmlow.benchmark import BACKENDS  # noqa: E402
 from mmlow.benchmark.detection import candidates_argument  # noqa: E402
 from mmlow.benchmark.stages import profile_stages, stages_table  # noqa: E402
@@ -32,9 +32,9 @@ def main(argv=None):
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
     parser.add_argument('--backends', nargs='+', default=['cpu'], choices=list(BACKENDS))
     parser.add_argument('--precision', help='where a backend has a choice (bf16)')
-    parser.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'))
-    parser.add_argument('--batch', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))
+    parser.add_argument('--batch', type=positive_int, default=1)
+    parser.add_argument('--iters', type=positive_int, default=10)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--candidates', type=candidates_argument,
                         help='(score, class) pairs per image that pass the score threshold')
