@@ -9,7 +9,7 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import load_config, resolve_checkpoint  # noqa: E402
+from mmlow.apis import load_config, resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.tracking import CPU_BACKENDS, compare_on_synthetic  # noqa: E402
 
 
@@ -22,13 +22,16 @@ def main(argv=None):
     parser.add_argument('--backends', nargs='+', default=list(CPU_BACKENDS),
                         help='backends for the network-speed table (default: %(default)s)')
     args = parser.parse_args(argv)
-    cfg = load_config(args.config)
-    work_dir = args.work_dir or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0], 'compare')
-    _, table = compare_on_synthetic(cfg, resolve_checkpoint(args.checkpoint), work_dir,
-                                    args.backends)
-    print(table)
-    return 0
+
+    def compare() -> int:
+        cfg = load_config(args.config)
+        work_dir = args.work_dir or osp.join(
+            'work_dirs', osp.splitext(osp.basename(args.config))[0], 'compare')
+        _, table = compare_on_synthetic(cfg, resolve_checkpoint(args.checkpoint), work_dir,
+                                        args.backends)
+        print(table)
+        return 0
+    return run_cli(compare)
 
 
 if __name__ == '__main__':

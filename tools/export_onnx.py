@@ -22,7 +22,7 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import positive_int  # noqa: E402
+from mmlow.apis import positive_int, run_cli  # noqa: E402
 from mmlow.apis.export import export_config_onnx  # noqa: E402
 from mmlow.benchmark import OutputMismatchError  # noqa: E402
 from mmlow.benchmark.backends import ONNX_OPSET  # noqa: E402
@@ -47,14 +47,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        print(export_config_onnx(args.config, args.checkpoint, args.out, args.shape,
-                                 args.batch, args.backbone_only, args.opset, args.exporter,
-                                 args.cfg_options))
-    except OutputMismatchError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    return 0
+
+    def export() -> int:
+        try:
+            print(export_config_onnx(args.config, args.checkpoint, args.out, args.shape,
+                                     args.batch, args.backbone_only, args.opset, args.exporter,
+                                     args.cfg_options))
+        except OutputMismatchError as exc:
+            print(f'error: {exc}', file=sys.stderr)
+            return 1
+        return 0
+    return run_cli(export)
 
 
 if __name__ == '__main__':

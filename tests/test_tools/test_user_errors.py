@@ -149,6 +149,10 @@ def _tool_main(name):
     ('track_demo', lambda path, tmp: [TRACKER, path, str(tmp), '--init', '1,1,8,8',
                                       '--out', str(tmp / 'd.mp4')]),
     ('test', lambda path, tmp: [TRACKER, path]),
+    ('compare_trackers', lambda path, tmp: [TRACKER, path, '--work-dir', str(tmp / 'c')]),
+    ('analysis.retrieval_baselines', lambda path, tmp: [RETRIEVER, path]),
+    ('export_onnx', lambda path, tmp: [RETINANET_B1, path, '--out', str(tmp / 'm.onnx'),
+                                       '--shape', '64', '64']),
 ])
 def test_every_tool_that_loads_weights_refuses_a_bad_file_in_one_line(tool, args, content,
                                                                       tmp_path, capsys):

@@ -16,7 +16,7 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import resolve_checkpoint  # noqa: E402
+from mmlow.apis import resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.retrieval import metrics_table, retrieval_baselines  # noqa: E402
 
 
@@ -28,13 +28,16 @@ def main(argv=None):
     parser.add_argument('--out', help='also write the figures to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    rows = retrieval_baselines(args.config, resolve_checkpoint(args.checkpoint), args.seed,
-                               args.cfg_options)
-    print(metrics_table(rows))
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(rows, f, indent=2)
-    return 0
+
+    def compare() -> int:
+        rows = retrieval_baselines(args.config, resolve_checkpoint(args.checkpoint), args.seed,
+                                   args.cfg_options)
+        print(metrics_table(rows))
+        if args.out:
+            with open(args.out, 'w') as f:
+                json.dump(rows, f, indent=2)
+        return 0
+    return run_cli(compare)
 
 
 if __name__ == '__main__':
