@@ -28,3 +28,7 @@ class CheckpointError(UserError, ValueError):
 
 class WorkDirInUseError(UserError, RuntimeError):
     """Another live run writes into the same work dir."""
+
+
+class GeneratedDataError(DataError, RuntimeError):
+    """A folder of generated (synthetic) data that is incomplete or was made otherwise."""

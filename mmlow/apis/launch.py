@@ -12,6 +12,7 @@ from mmengine.registry import DATASETS, RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
 from mmlow.config import config_scope, load_config
+from mmlow.datasets.shapes import not_generated_yet
 from mmlow.datasets.validation import leaf_datasets
 from mmlow.errors import ConfigError, DataMissingError
 
@@ -151,7 +152,7 @@ def check_data(cfg: Config, splits=('train', 'val', 'test'),
             if _check_own_sources(scope, dataset):
                 continue
             if _is_self_generating(scope, dataset.get('type')) and \
-                    not osp.exists(dataset.get('data_root') or ''):
+                    not_generated_yet(dataset.get('data_root') or ''):
                 to_generate.append(osp.abspath(dataset.get('data_root') or ''))
                 continue
             for path in _expected_paths(scope, dataset):

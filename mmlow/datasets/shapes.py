@@ -31,6 +31,8 @@ import numpy as np
 from mmengine.logging import print_log
 from tqdm import tqdm
 
+from mmlow.errors import GeneratedDataError
+
 CLASSES = ('circle', 'square', 'triangle')
 
 # Bump whenever the generated content changes, so that ``ensure_shapes``
@@ -302,6 +304,11 @@ def _write_split(out_dir: str, split: str, split_code: int, params: Dict,
         json.dump(coco, f)
 
 
+def not_generated_yet(root: str) -> bool:
+    """``root`` is missing or an empty folder: the generated data goes there."""
+    return not osp.exists(root) or (osp.isdir(root) and not os.listdir(root))
+
+
 def write_atomically(root: str, params: Dict, write: Callable[[str], None]) -> None:
     """Run ``write`` on a temporary sibling folder, add ``meta.json`` with ``params`` and
     rename the folder to ``root``, so ``root`` is never seen half-written. If another process
@@ -331,7 +338,7 @@ def generate_shapes(root: PathLike,
                     seed: int = 0,
                     size_range: Tuple[float, float] = SIZE_RANGE,
                     progress: bool = True) -> str:
-    """Generate the dataset into ``root`` (which must not exist yet).
+    """Generate the dataset into ``root`` (which must not exist yet, or be an empty folder).
 
     Everything is written into a temporary sibling folder that is renamed to
     ``root`` at the end, so ``root`` is never seen half-written. If another
@@ -351,7 +358,7 @@ def generate_shapes(root: PathLike,
         ``root`` as a string.
     """
     root = osp.abspath(os.fspath(root))
-    if osp.exists(root):
+    if not not_generated_yet(root):
         raise FileExistsError(
             f'{root} already exists; delete it to regenerate the dataset.')
     params = _params(num_train, num_val, img_size, seed, size_range)
@@ -373,7 +380,7 @@ def check_params(root: str, params: Dict) -> None:
     ``params``."""
     meta_file = osp.join(root, 'meta.json')
     if not osp.isfile(meta_file):
-        raise RuntimeError(
+        raise GeneratedDataError(
             f'{root} exists but has no meta.json, so it is not a complete '
             'generated dataset. Delete the folder to let it be regenerated.')
     with open(meta_file) as f:
@@ -383,7 +390,7 @@ def check_params(root: str, params: Dict) -> None:
             key: (found.get(key), value)
             for key, value in params.items() if found.get(key) != value
         }
-        raise RuntimeError(
+        raise GeneratedDataError(
             f'The dataset in {root} was generated with different '
             f'parameters (key: (found, requested)): {diff}. Delete the '
             'folder to let it be regenerated, or request the same '
@@ -394,8 +401,8 @@ def ensure_shapes(root: PathLike, progress: bool = True, **params) -> str:
     """Make sure ``root`` holds the dataset for ``params`` (those of :func:`generate_shapes`,
     with its defaults).
 
-    Generates it when ``root`` is missing; does nothing when it already
-    matches; raises ``RuntimeError`` when ``root`` is incomplete or was made
+    Generates it when ``root`` is missing or an empty folder; does nothing when it already
+    matches; raises ``GeneratedDataError`` when ``root`` is incomplete or was made
     with other parameters, leaving the existing data untouched.
 
     Returns:
@@ -410,7 +417,7 @@ def ensure_shapes(root: PathLike, progress: bool = True, **params) -> str:
     full = {name: params.get(name, p.default) for name, p in defaults.items()
             if name not in ('root', 'progress')}
     expected = _params(**full)
-    if not osp.exists(root):
+    if not_generated_yet(root):
         try:
             generate_shapes(root, progress=progress, **full)
             print_log(

@@ -33,7 +33,8 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from .shapes import DRAW_SHIFT, _background
+from mmlow.errors import GeneratedDataError
+from .shapes import DRAW_SHIFT, _background, not_generated_yet
 
 FORMAT_VERSION = 2  # 2: four shapes, larger objects, no swap-symmetric twins
 SHAPES = ('circle', 'square', 'triangle', 'star')
@@ -137,19 +138,19 @@ def ensure_shapes_retrieval(root, num_train_identities: int = 150,
     copy made with other parameters or an incomplete one."""
     root = osp.abspath(os.fspath(root))
     params = _params(num_train_identities, num_test_identities, views, img_size, seed)
-    if not osp.exists(root):
+    if not_generated_yet(root):
         _generate(root, params)
         print_log(f'Generated the shapes retrieval split in {root}: '
                   f'{num_train_identities} train / {num_test_identities} test identities x '
                   f'{views} views of {params["img_size"]}.', logger='current')
     meta_file = osp.join(root, 'meta.json')
     if not osp.isfile(meta_file):
-        raise RuntimeError(f'{root} exists but has no meta.json: not a complete shapes '
+        raise GeneratedDataError(f'{root} exists but has no meta.json: not a complete shapes '
                            'retrieval split. Delete the folder to let it be regenerated.')
     with open(meta_file) as f:
         found = json.load(f)
     if found != params:
-        raise RuntimeError(f'the shapes retrieval split in {root} was made with {found}, not '
+        raise GeneratedDataError(f'the shapes retrieval split in {root} was made with {found}, not '
                            f'{params}. Delete the folder to regenerate it, or ask for the '
                            'same parameters.')
     return root

@@ -10,6 +10,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from mmlow.datasets import shapes
+from mmlow.errors import GeneratedDataError
 from mmlow.datasets.shapes import CLASSES, ensure_shapes, generate_shapes
 
 PARAMS = dict(num_train=6, num_val=3, img_size=(96, 96), seed=0)
@@ -130,6 +131,7 @@ def test_no_tmp_dir_left(tmp_path):
 
 def test_generate_refuses_existing_root(tmp_path):
     (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'notes.txt').write_text('not generated')
     with pytest.raises(FileExistsError):
         generate_shapes(tmp_path / 'data', progress=False, **PARAMS)
 
@@ -175,11 +177,31 @@ def test_ensure_shapes_is_idempotent(tmp_path):
 
 def test_ensure_shapes_rejects_other_params(dataset):
     meta_before = (dataset / 'meta.json').read_bytes()
-    with pytest.raises(RuntimeError, match='[Dd]elete the folder'):
+    with pytest.raises(GeneratedDataError, match='[Dd]elete the folder'):
         ensure_shapes(dataset, progress=False, **dict(PARAMS, seed=1))
     with pytest.raises(RuntimeError, match='num_train'):
         ensure_shapes(dataset, progress=False, **dict(PARAMS, num_train=7))
     assert (dataset / 'meta.json').read_bytes() == meta_before
+
+
+def test_an_empty_folder_is_generated_into(tmp_path):
+    root = tmp_path / 'data'
+    root.mkdir()
+    assert ensure_shapes(root, progress=False, **PARAMS) == str(root)
+    assert (root / 'meta.json').is_file()
+
+
+def test_the_train_tool_names_a_shapes_folder_made_otherwise(dataset, tmp_path, capsys):
+    from tests.tiny_configs import tiny_shapes_cfg
+    from tools.train import main as train_main
+    config = os.path.join(os.path.dirname(__file__), '..', '..',
+                          'configs/detection/retinanet_lowformer_b1_shapes.py')
+    cfg = tiny_shapes_cfg(config, str(dataset), str(tmp_path / 'work'), num_train=5, num_val=2)
+    cfg.dump(str(tmp_path / 'other.py'))
+    assert train_main([str(tmp_path / 'other.py')]) == 2
+    (line, ) = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith('error:')]
+    assert 'generated with different parameters' in line and 'num_train' in line
 
 
 def test_ensure_shapes_rejects_incomplete_root(tmp_path):

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from ..shapes import (CLASSES, _background, _random_colour, check_params, rasterise_shape,
-                      shape_outline, write_atomically)
+from ..shapes import (CLASSES, _background, _random_colour, check_params, not_generated_yet,
+                      rasterise_shape, shape_outline, write_atomically)
 from .readers import write_got10k_meta
 
 FORMAT_VERSION = 1
@@ -204,7 +204,7 @@ def ensure_tracking_shapes(root: str, num_train: int = 120, num_val: int = 20,
     """
     root = osp.abspath(root)
     params = _params(num_train, num_val, length, frame_size, seed)
-    if not osp.exists(root):
+    if not_generated_yet(root):
 
         def write(tmp_dir: str) -> None:
             for split_code, split in enumerate(SPLITS):
