@@ -4,6 +4,7 @@ process group before the interpreter shuts down."""
 import argparse
 import re
 import sys
+import time
 from typing import Callable, Sequence, Type
 
 import torch
@@ -54,11 +55,15 @@ def positive_int(text: str) -> int:
 
 
 def _leave_process_group() -> None:
-    """Gloo's worker threads can still hold tensors when the interpreter tears down a process
-    that never destroyed its group; freeing them then aborts the process (SIGABRT,
-    "terminate called without an active exception") after the work itself succeeded."""
+    """Gloo's worker thread frees the tensors of a finished collective just after it returns,
+    and needs the GIL to do so. A process that ends right after one (mmengine's last
+    validation broadcasts its metrics) can begin interpreter shutdown first; shutdown then ends
+    that thread inside the destructor: SIGABRT, "terminate called without an active exception"
+    (seen under gdb in ProcessGroupGloo::runLoop, ~AsyncBroadcastWork), after the work itself
+    succeeded. Sleeping hands the GIL over so that the thread finishes before shutdown."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+        time.sleep(0.2)
 
 
 def run_cli(command: Callable[[], int], debug: bool = False,
