@@ -22,6 +22,7 @@ import torch.nn as nn
 from mmcv.cnn import fuse_conv_bn
 from torch.utils._pytree import TreeSpec, tree_flatten, tree_unflatten
 
+from mmlow.analysis.memory import check_forward_fits, network_forward
 from mmlow.models.layers import switch_to_deploy
 
 ONNX_OPSET = 17
@@ -87,14 +88,6 @@ def deploy_copy(module: nn.Module) -> nn.Module:
     return deployed
 
 
-def tensor_forward(module: nn.Module, inputs: torch.Tensor):
-    """The unit a backend runs: a bare backbone's forward, or an mmengine model's
-    ``mode='tensor'`` forward (backbone + neck + head, no pre- or post-processing)."""
-    if hasattr(module, 'data_preprocessor'):
-        return module(inputs, mode='tensor')
-    return module(inputs)
-
-
 class _FlatOutputs(nn.Module):
     """The tensor forward with its (nested) outputs flattened to a tuple, as tracers and
     exporters need."""
@@ -104,7 +97,7 @@ class _FlatOutputs(nn.Module):
         self.module = module
 
     def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        return tuple(tree_flatten(tensor_forward(self.module, inputs))[0])
+        return tuple(tree_flatten(network_forward(self.module, inputs))[0])
 
 
 def relative_errors(expected: Sequence[torch.Tensor],
@@ -386,9 +379,11 @@ def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
         raise ValueError('build_backend needs the module in eval mode')
     spec = BACKENDS[backend]
     device = next(module.parameters()).device
+    for runs_on in {device, torch.device(spec.device)}:  # the reference's, the backend's
+        check_forward_fits(module, example_inputs.shape, runs_on)
     example_inputs = example_inputs.to(device, torch.float32)
     with torch.inference_mode():
-        expected, tree_spec = tree_flatten(tensor_forward(module, example_inputs))
+        expected, tree_spec = tree_flatten(network_forward(module, example_inputs))
     if deployed is None:
         deployed = deploy_copy(module)
     flat = _FlatOutputs(deployed).to(spec.device)
