@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmlow.models.wiring import check_neck_fits_backbone
 from tests.conftest import REPO_ROOT
 
 # tracking configs build and run in tests/test_models/test_tracking.py
@@ -49,6 +50,7 @@ def test_config_builds_and_runs(config):
     inputs = torch.randn(1, 3, HEIGHT, WIDTH)
     with DefaultScope.overwrite_default_scope(scope), torch.no_grad():
         model = registry.build(cfg.model).eval()
+        check_neck_fits_backbone(model)  # no false alarm on any config
         if scope == 'mmseg':
             logits = model(inputs, mode='tensor')
             assert logits.shape == (1, cfg.model.decode_head.num_classes, HEIGHT // 4,

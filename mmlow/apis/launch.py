@@ -15,6 +15,7 @@ from mmlow.config import config_scope, load_config
 from mmlow.datasets.shapes import not_generated_yet
 from mmlow.datasets.validation import leaf_datasets
 from mmlow.errors import ConfigError, DataMissingError
+from mmlow.models.wiring import check_neck_fits_backbone
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Arguments every tool that runs a config takes (as OpenMMLab's own tools name them)."""
@@ -63,7 +64,9 @@ def build_runner(cfg: Config) -> Runner:
         # second runner in the same process the first one's instance, which writes into the
         # first run's work dir; unnamed, each runner's visualizer is named after its run
         cfg.visualizer.pop('name', None)
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    check_neck_fits_backbone(getattr(runner.model, 'module', runner.model))
+    return runner
 
 
 def _expected_paths(scope: str, dataset: dict) -> List[str]:

@@ -16,6 +16,7 @@ from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from mmlow.checkpoint import load_checkpoint
 from mmlow.config import config_path, load_config
 from mmlow.fileio import IMAGE_SUFFIXES
+from mmlow.models.wiring import check_neck_fits_backbone
 
 # input size (H, W) after pre-processing, per task, as the papers time them: COCO's 800x1333
 # padded to a multiple of 32, ADE20K's 512x512 crops, ImageNet's 224x224
@@ -57,6 +58,7 @@ def model_from_config(config: str, checkpoint: Optional[str] = None,
     scope = cfg.default_scope
     init_default_scope(scope)
     model = MODELS.build(ConfigDict(_without_pretrained(cfg.model.to_dict())))
+    check_neck_fits_backbone(model)
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)  # init_weights reports every parameter at INFO level

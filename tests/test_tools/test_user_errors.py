@@ -1,6 +1,7 @@
 """Mistakes in the input end in one ``error:`` line with exit status 2 (traceback only with
 --debug), and a checkpoint that does not fit the model is refused naming what it was made for."""
 import os
+import pickle
 
 import pytest
 import torch
@@ -42,6 +43,10 @@ def _one_error_line(capsys, *fragments):
 @pytest.mark.parametrize('option, fragments', [
     ('model.backbone.arch=b9', ("unknown LowFormer arch 'b9'", 'choose one of')),
     ('model.backbone.out_indices=(1,2,5)', ('out_indices (1, 2, 5)', 'must lie in')),
+    # valid for the backbone, not for the neck: its channels would mismatch at the first step
+    ('model.backbone.out_indices=(0,1,2)',
+     ('the neck takes 3 maps of [64, 128, 256] channels', 'gives 3 of [32, 64, 128]',
+      'model.neck.in_channels=[32, 64, 128]')),
 ])
 def test_bad_config_values(option, fragments, shapes_root, tmp_path, capsys):
     config = _tiny_config(RETINANET_B1, shapes_root, tmp_path)
@@ -140,7 +145,30 @@ def _tool_main(name):
     return importlib.import_module(f'tools.{name}').main
 
 
-@pytest.mark.parametrize('content', ['random bytes', 'malicious pickle'])
+class _RunsCode:
+    """Unpickling this runs a shell command (the attack a weights-only load must stop)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def _write_bad_checkpoint(path, content: str, marker) -> None:
+    if content == 'random bytes':
+        path.write_bytes(os.urandom(2048))
+    elif content == 'raw pickle':  # the legacy format, not a zip
+        path.write_bytes(pickle.dumps({'state_dict': {}, 'meta': _RunsCode(marker)}))
+    elif content == 'malicious zip':  # torch.save's format, with code in its data.pkl
+        torch.save({'state_dict': {}, 'meta': _RunsCode(marker)}, path)
+    else:  # a sound checkpoint of another model
+        torch.save({'state_dict': {'fc.weight': torch.zeros(3, 3), 'fc.bias': torch.zeros(3)}},
+                   path)
+
+
+@pytest.mark.parametrize('content', ['random bytes', 'raw pickle', 'malicious zip',
+                                     'other model'])
 @pytest.mark.parametrize('tool, args', [
     ('retrieve', lambda path, tmp: [RETRIEVER, path, '--query', 'q.png', '--gallery', str(tmp),
                                     '--out', str(tmp / 'r.png')]),
@@ -156,17 +184,18 @@ def _tool_main(name):
 ])
 def test_every_tool_that_loads_weights_refuses_a_bad_file_in_one_line(tool, args, content,
                                                                       tmp_path, capsys):
-    """One loader for every tool (mmlow.checkpoint): weights-only, and never torch's advice to
-    pass weights_only=False."""
-    path = tmp_path / 'bad.pth'
-    if content == 'random bytes':
-        path.write_bytes(os.urandom(2048))
-    else:
-        torch.save({'state_dict': {}, 'hook': os.system}, path)
+    """One loader for every tool (mmlow.checkpoint): weights-only, no code run, and never
+    torch's advice to pass weights_only=False."""
+    path, marker = tmp_path / 'bad.pth', tmp_path / 'code_ran'
+    _write_bad_checkpoint(path, content, marker)
     assert _tool_main(tool)(args(str(path), tmp_path)) == 2
+    if content == 'other model':
+        _one_error_line(capsys, 'bad.pth', 'fc.weight')
+        return
     line = _one_error_line(capsys, 'bad.pth', 'weights-only')
     assert 'weights_only=False' not in line and 'weights_only` set to `False' not in line
-    if content == 'malicious pickle':
+    assert not marker.exists()
+    if content == 'malicious zip':
         assert 'unpickle posix.system' in line
 
 
