@@ -71,3 +71,7 @@ def config_path(config: str) -> str:
         return config
     package, relative = config.split('::', 1)
     return osp.join(get_installed_path(package), '.mim', 'configs', relative)
+
+
+def is_tracking_config(cfg: Config) -> bool:
+    return cfg.get('model', {}).get('type') == 'OneStreamTracker'

@@ -8,7 +8,7 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 import mmlow  # noqa: E402,F401
-from mmlow.benchmark.timm_pair import timm_pair as _timm_pair  # noqa: E402
+from mmlow.reports.timm_pair import timm_pair as _timm_pair  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

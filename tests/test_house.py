@@ -1,5 +1,8 @@
-"""The one-way house: models import no converters, apis, benchmark or tools; nothing that the
-tools' shared layer (mmlow.apis) builds on imports it back; tools stay thin."""
+"""The one-way house. Bottom half: models, datasets, evaluation, converters and analysis import
+nothing of the top half (and models no converters). Top half, from the bottom: deploy (backends, export) -> benchmark (measurement)
+-> engine (hooks) -> runner (what the tools share to train / test) -> apis (the inference API)
+-> reports (the studies); each imports only what lies below it, function-level imports
+included, and nothing in mmlow imports the tools. Tools stay thin."""
 import ast
 import glob
 import os.path as osp
@@ -8,9 +11,22 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-FORBIDDEN_IN_MODELS = ('mmlow.converters', 'mmlow.apis', 'mmlow.benchmark', 'tools')
-# everything in mmlow outside mmlow/apis sits below it
-FORBIDDEN_BELOW_APIS = ('mmlow.apis', 'tools')
+TOP_HALF = ('mmlow.deploy', 'mmlow.benchmark', 'mmlow.engine', 'mmlow.runner', 'mmlow.apis',
+            'mmlow.reports')
+# what each package must not import (everything above it)
+FORBIDDEN = {
+    'models': ('mmlow.converters', ) + TOP_HALF,
+    'datasets': TOP_HALF,
+    'evaluation': TOP_HALF,
+    'converters': TOP_HALF,
+    'analysis': TOP_HALF,
+    'deploy': TOP_HALF[1:],
+    'benchmark': TOP_HALF[2:],
+    'engine': TOP_HALF[3:],
+    'runner': TOP_HALF[4:],
+    'apis': TOP_HALF[5:],
+    'reports': (),
+}
 
 
 def _sources(pattern: str):
@@ -35,25 +51,29 @@ def imported_modules(path: str):
             yield from (f'{module}.{alias.name}' for alias in node.names)
 
 
-@pytest.mark.parametrize('path', _sources('mmlow/models/**/*.py'),
-                         ids=lambda path: osp.relpath(path, REPO_ROOT))
-def test_models_import_nothing_downstream(path):
-    bad = _forbidden(path, FORBIDDEN_IN_MODELS)
-    assert not bad, f'{path} imports {bad}: data flows config -> registry -> model only'
+@pytest.mark.parametrize('package', sorted(FORBIDDEN))
+def test_each_package_imports_only_what_lies_below_it(package):
+    bad = {}
+    for path in _sources(f'mmlow/{package}/**/*.py'):
+        names = _forbidden(path, FORBIDDEN[package] + ('tools', ))
+        if names:
+            bad[osp.relpath(path, REPO_ROOT)] = sorted(set(names))
+    assert not bad, f'data flows one way; these import upward: {bad}'
 
 
-def test_nothing_below_apis_imports_it():
-    below = [path for path in _sources('mmlow/**/*.py')
-             if not osp.relpath(path, REPO_ROOT).startswith(osp.join('mmlow', 'apis', ''))]
-    bad = {osp.relpath(path, REPO_ROOT): _forbidden(path, FORBIDDEN_BELOW_APIS)
-           for path in below}
-    assert not {path: names for path, names in bad.items() if names}, (
-        'mmlow.apis is what the tools share; what it builds on must not import it back')
+def test_every_package_has_its_place():
+    packages = {osp.basename(osp.dirname(path)) for path in _sources('mmlow/*/__init__.py')}
+    assert packages == set(FORBIDDEN)
+
+
+def test_nothing_in_mmlow_imports_the_tools():
+    bad = [path for path in _sources('mmlow/**/*.py') if _forbidden(path, ('tools', ))]
+    assert not bad
 
 
 def test_resolver_sees_relative_imports():
     # the check above must catch a relative import of a downstream package too
-    names = set(imported_modules(osp.join(REPO_ROOT, 'mmlow/apis/convert.py')))
+    names = set(imported_modules(osp.join(REPO_ROOT, 'mmlow/runner/convert.py')))
     assert 'mmlow.converters.read_backbone_checkpoint' in names
     names = set(imported_modules(osp.join(REPO_ROOT, 'mmlow/models/backbones/base.py')))
     assert 'mmlow.models.weights.load_strict' in names

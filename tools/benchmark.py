@@ -8,7 +8,7 @@ outside training: the LatencyHook's measurement on synthetic images.
 Random images (or --images DIR through the config's test pipeline) go through the model's real
 preprocessing, its tensor forward on the backend (BN fused, checked against eager) and its real
 post-processing; --backbone-only times the backbone alone. --vs times more configs
-interleaved and prints each one's latency ratio to the last. Backends: mmlow.benchmark.BACKENDS (``--device`` is an
+interleaved and prints each one's latency ratio to the last. Backends: mmlow.deploy.BACKENDS (``--device`` is an
 alias of ``--backend``). Prints a Markdown row per model, for detectors with the (score, class)
 candidates per image that reached NMS and the boxes out, and the network forward's GMACs and
 achieved GFLOP/s beside the machine's matmul peak of its precision; --out writes the records
@@ -24,10 +24,9 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import positive_int, run_cli  # noqa: E402
-from mmlow.benchmark import (BACKENDS, BackendUnavailableError,  # noqa: E402
-                             OutputMismatchError)
-from mmlow.benchmark.detection import candidates_argument  # noqa: E402
+from mmlow.runner import positive_int, run_cli  # noqa: E402
+from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
+from mmlow.deploy.detection import candidates_argument  # noqa: E402
 from mmlow.benchmark.pipeline import (benchmark_configs,  # noqa: E402
                                       config_checkpoint_pairs)
 

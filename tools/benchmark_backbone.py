@@ -19,8 +19,8 @@ warnings.filterwarnings('ignore')
 import torch  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.benchmark.backends import parse_variant  # noqa: E402
-from mmlow.benchmark.timm_pair import backbone_report  # noqa: E402
+from mmlow.deploy.backends import parse_variant  # noqa: E402
+from mmlow.reports.timm_pair import backbone_report  # noqa: E402
 
 FLAGSHIPS = ('lowformer_b1', 'efficientvit_m4', 'efficientformer_l1', 'efficientformerv2_s1')
 

@@ -9,9 +9,9 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import load_config, positive_int, run_cli  # noqa: E402
-from mmlow.apis.cli import USER_ERROR_EXIT  # noqa: E402
-from mmlow.apis.data_check import SPLITS, check_config_data  # noqa: E402
+from mmlow.runner import load_config, positive_int, run_cli  # noqa: E402
+from mmlow.runner.cli import USER_ERROR_EXIT  # noqa: E402
+from mmlow.runner.data_check import SPLITS, check_config_data  # noqa: E402
 from mmlow.fileio import atomic_write  # noqa: E402
 
 

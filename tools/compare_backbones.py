@@ -25,11 +25,10 @@ warnings.filterwarnings('ignore')
 import torch  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import positive_int  # noqa: E402
-from mmlow.benchmark import (BACKENDS, BackendUnavailableError,  # noqa: E402
-                             OutputMismatchError)
-from mmlow.benchmark.detection import candidates_argument  # noqa: E402
-from mmlow.benchmark.swaps import compare_backbones  # noqa: E402
+from mmlow.runner import positive_int  # noqa: E402
+from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
+from mmlow.deploy.detection import candidates_argument  # noqa: E402
+from mmlow.reports.swaps import compare_backbones  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -17,10 +17,10 @@ import argparse
 import os.path as osp
 import sys
 
-from mmlow.apis import positive_int
-from mmlow.apis.swaps import compare_swaps
-from mmlow.benchmark import BackendUnavailableError, OutputMismatchError
-from mmlow.benchmark.detection import candidates_argument
+from mmlow.runner import positive_int
+from mmlow.reports.swap_runs import compare_swaps
+from mmlow.deploy import BackendUnavailableError, OutputMismatchError
+from mmlow.deploy.detection import candidates_argument
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 

@@ -9,8 +9,8 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import load_config, resolve_checkpoint, run_cli  # noqa: E402
-from mmlow.apis.tracking import CPU_BACKENDS, compare_on_synthetic  # noqa: E402
+from mmlow.runner import load_config, resolve_checkpoint, run_cli  # noqa: E402
+from mmlow.reports.trackers import CPU_BACKENDS, compare_on_synthetic  # noqa: E402
 
 
 def main(argv=None):

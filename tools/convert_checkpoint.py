@@ -14,8 +14,8 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import run_cli  # noqa: E402
-from mmlow.apis.convert import convert_file  # noqa: E402
+from mmlow.runner import run_cli  # noqa: E402
+from mmlow.runner.convert import convert_file  # noqa: E402
 from mmlow.models.classifiers import BACKBONES  # noqa: E402
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 
 from mmlow.evaluation import evaluate_result_dir, format_table
-from mmlow.apis.tracking import table_keys
+from mmlow.runner.tracking_test import table_keys
 
 
 def parse_args(argv=None):

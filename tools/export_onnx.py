@@ -22,10 +22,10 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import positive_int, run_cli  # noqa: E402
-from mmlow.apis.export import export_config_onnx  # noqa: E402
-from mmlow.benchmark import OutputMismatchError  # noqa: E402
-from mmlow.benchmark.backends import ONNX_OPSET  # noqa: E402
+from mmlow.runner import positive_int, run_cli  # noqa: E402
+from mmlow.deploy.export import export_config_onnx  # noqa: E402
+from mmlow.deploy import OutputMismatchError  # noqa: E402
+from mmlow.deploy.backends import ONNX_OPSET  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -1,4 +1,4 @@
-"""Prove the GPU path on a machine with an NVIDIA GPU, in one run (see mmlow.apis.gpu_check):
+"""Prove the GPU path on a machine with an NVIDIA GPU, in one run (see mmlow.reports.gpu_check):
 mmcv's CUDA ops against CPU references, the shapes RetinaNet trained on the GPU, and the
 end-to-end latency tables on cuda / cuda-fp16 / tensorrt. Writes report.json and report.md.
 
@@ -10,7 +10,7 @@ end-to-end latency tables on cuda / cuda-fp16 / tensorrt. Writes report.json and
 import argparse
 import sys
 
-from mmlow.apis import gpu_check
+from mmlow.reports import gpu_check
 
 
 def backend_list(value):

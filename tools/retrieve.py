@@ -16,7 +16,7 @@ import mmengine  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import resolve_checkpoint, run_cli  # noqa: E402
+from mmlow.runner import resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.retrieval import draw_retrieval_grid, retrieve  # noqa: E402
 from mmlow.fileio import ATOMIC  # noqa: E402
 

@@ -10,10 +10,10 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 import mmengine  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import add_common_args, run_cli, run_testing  # noqa: E402
-from mmlow.apis.testing import metrics_markdown, prepare_test_config  # noqa: E402
-from mmlow.apis.tracking import evaluate_tracking_checkpoint  # noqa: E402
-from mmlow.benchmark import BACKENDS  # noqa: E402
+from mmlow.runner import add_common_args, run_cli, run_testing  # noqa: E402
+from mmlow.runner.testing import metrics_markdown, prepare_test_config  # noqa: E402
+from mmlow.runner.tracking_test import evaluate_tracking_checkpoint  # noqa: E402
+from mmlow.deploy import BACKENDS  # noqa: E402
 from mmlow.fileio import ATOMIC  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import load_config, resolve_checkpoint, run_cli  # noqa: E402
+from mmlow.runner import load_config, resolve_checkpoint, run_cli  # noqa: E402
 from mmlow.apis.tracking import track_video  # noqa: E402
 
 

@@ -7,8 +7,7 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401  (registry + stack fixes)
-from mmlow.apis import (add_common_args, enable_amp, prepare_config, run_cli,  # noqa: E402
-                        run_training)
+from mmlow.runner import add_common_args, enable_amp, prepare_config, run_cli, run_training
 
 
 def parse_args(argv=None):

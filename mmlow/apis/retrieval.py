@@ -1,5 +1,6 @@
-"""What the retrieval tools share: building a trained retriever, embedding images, the
-baselines it must beat, and the picture of a query beside its nearest gallery images."""
+"""The retrieval inference API: a trained retriever from a config and checkpoint, embedding
+images, evaluating on the config's query / gallery split, searching a folder of images
+(tools/retrieve.py) and the picture of a query beside its nearest gallery images."""
 import copy
 import logging
 import os
@@ -79,29 +80,6 @@ def evaluate_retriever(model, cfg: Config, features=None) -> Dict[str, float]:
         gallery, gallery_labels = embed_loader(model, gallery_loader, features)
     return evaluate_embeddings(query, query_labels, gallery, gallery_labels,
                                recall_ks=model.recall_ks, map_topk=model.map_topk)
-
-
-def retrieval_baselines(config: str, checkpoint: str, seed: int = 0,
-                        cfg_options: Optional[dict] = None) -> Dict[str, Dict[str, float]]:
-    """The trained model against two baselines on the same test split: nearest neighbours on
-    raw pixels (the preprocessed, normalised input image flattened) and the same network
-    untrained (its random initialisation for ``seed``)."""
-    cfg = load_config(config, cfg_options)
-    trained = build_retriever(cfg, checkpoint)
-    untrained = build_retriever(cfg, None, seed)
-    return {
-        'raw pixels': evaluate_retriever(trained, cfg, features=lambda x: x.flatten(1)),
-        'untrained network': evaluate_retriever(untrained, cfg),
-        'trained network': evaluate_retriever(trained, cfg),
-    }
-
-
-def metrics_table(rows: Dict[str, Dict[str, float]]) -> str:
-    names = list(next(iter(rows.values())))
-    lines = ['| method | ' + ' | '.join(names) + ' |', '|---' * (len(names) + 1) + '|']
-    lines += [f'| {method} | ' + ' | '.join(f'{values[n]:.4f}' for n in names) + ' |'
-              for method, values in rows.items()]
-    return '\n'.join(lines)
 
 
 # --- tools/retrieve.py ------------------------------------------------------------------

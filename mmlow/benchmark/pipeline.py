@@ -9,10 +9,10 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 
 from mmlow.analysis import count_macs
-from .backend_model import BackendModel
-from .backends import BACKENDS, build_backend
-from .detection import PostprocessCounter, mean_counts, set_candidates
-from .loading import DEFAULT_SHAPES, image_batches, model_from_config
+from mmlow.deploy.backend_model import BackendModel
+from mmlow.deploy.backends import BACKENDS, build_backend
+from mmlow.deploy.detection import PostprocessCounter, mean_counts, set_candidates
+from mmlow.deploy.loading import DEFAULT_SHAPES, image_batches, model_from_config
 from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
@@ -31,7 +31,7 @@ class Candidate:
     ``images_dir`` through the config's test pipeline (one batch per iteration, in turn;
     every input shape is built before timing). ``candidates`` (a count or 'all') sets a
     single-stage detector's classification bias so that about that many (score, class) pairs
-    per image pass the score threshold (mmlow.benchmark.detection.set_candidates, on the first
+    per image pass the score threshold (mmlow.deploy.detection.set_candidates, on the first
     batch); ``fast_postprocess`` False keeps mmdet's dense score filter.
     """
 

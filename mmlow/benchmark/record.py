@@ -63,7 +63,7 @@ def make_record(*, model: str, config: Optional[str], phase: str, mode: str, bac
                 device: str, precision: str, deploy: bool, batch_size: int,
                 input_shape: Optional[Sequence[int]], warmup: int, stats: dict,
                 counts: Optional[dict] = None) -> dict:
-    """``counts``: mmlow.benchmark.detection.mean_counts of the timed iterations,
+    """``counts``: mmlow.deploy.detection.mean_counts of the timed iterations,
     ``forward_ms``, ``stages_ms`` (mmlow.benchmark.stages.stage_summary) and how close the
     network forward came to the hardware: ``gmacs`` per image, the ``gflops`` it achieved and
     the ``peak_gflops`` of its precision (mmlow.benchmark.peak)."""

@@ -5,7 +5,7 @@ and the LatencyHook's record).
 On eager PyTorch each stage is timed where the model calls it: the data preprocessor, the
 backbone's and neck's forward, the head's forward, and the post-processing (the head's
 ``predict_by_feat``: score filter, NMS, box decoding or logit resizing; and a segmenter's
-``postprocess_result``). On a backend (mmlow.benchmark.BackendModel) backbone, neck and head
+``postprocess_result``). On a backend (mmlow.deploy.BackendModel) backbone, neck and head
 run as one graph, timed as ``network``. What no stage covers (the step's glue: building data
 samples, Python calls) is ``other``, so that the stages and ``other`` add up to the step.
 Each network stage also gets its MACs and the GFLOP/s it achieved, beside the machine's matmul
@@ -18,10 +18,10 @@ import torch
 import torch.nn as nn
 
 from mmlow.analysis import count_macs
-from .backend_model import BackendModel
-from .backends import BACKENDS, check_backend
-from .detection import set_candidates
-from .loading import DEFAULT_SHAPES, model_from_config
+from mmlow.deploy.backend_model import BackendModel
+from mmlow.deploy.backends import BACKENDS, check_backend
+from mmlow.deploy.detection import set_candidates
+from mmlow.deploy.loading import DEFAULT_SHAPES, model_from_config
 from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .synthetic import synthetic_batch
 from .timing import device_sync, timed_call

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mmlow.analysis import count_macs
-from mmlow.benchmark.loading import model_from_config
+from mmlow.deploy.loading import model_from_config
 from mmlow.benchmark.stages import StageTimer, profile_stages
 from mmlow.benchmark.synthetic import synthetic_batch
 from tools.analysis.profile_stages import main as profile_main

@@ -8,7 +8,9 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmlow.apis import check_data, load_config, runs
+from mmlow.runner import check_data, load_config
+
+from mmlow.runner import runs
 from mmlow.datasets import generate_shapes, validation
 from mmlow.errors import ConfigError, DataError, DataMissingError
 from mmlow.registry import DATASETS

@@ -14,7 +14,7 @@ import sys
 import pytest
 import torch
 
-from mmlow.apis import latest_checkpoint, remove_orphaned_temporaries
+from mmlow.runner import latest_checkpoint, remove_orphaned_temporaries
 from mmlow.errors import CheckpointError
 from tests.conftest import REPO_ROOT
 from tests.tiny_configs import tiny_shapes_cfg

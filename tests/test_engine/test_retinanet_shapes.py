@@ -6,7 +6,7 @@ import os
 import pytest
 import torch
 
-from mmlow.apis.launch import _shapes_alternative
+from mmlow.runner.launch import _shapes_alternative
 from tests.tiny_configs import tiny_shapes_cfg
 from tools.test import main as run_test_tool
 from tools.train import main as train_main

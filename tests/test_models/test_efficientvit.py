@@ -2,7 +2,7 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-from mmlow.analysis.model_table import PAPER
+from mmlow.reports.model_table import PAPER
 from mmlow.models import EfficientViTMSRA
 from mmlow.models.backbones.efficientvit import EfficientViTBlock
 from mmlow.models.layers import switch_to_deploy

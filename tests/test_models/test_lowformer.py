@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mmlow.analysis.model_table import PAPER
+from mmlow.reports.model_table import PAPER
 from mmlow.models import LowFormer
 from tests.conftest import timm_pair
 

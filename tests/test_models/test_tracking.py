@@ -355,7 +355,7 @@ def test_baselines():
 @pytest.mark.parametrize('config', PRESETS, ids=osp.basename)
 def test_onnx_graphs_match_eager(config, tmp_path):
     ort = pytest.importorskip('onnxruntime')
-    from mmlow.apis.tracking import export_tracker_onnx
+    from mmlow.deploy.tracking import export_tracker_onnx
     model = _with_open_residuals(_build(config)).eval()
     template_path, search_path = export_tracker_onnx(model, str(tmp_path))
     t, s = model.template_size, model.search_size
@@ -379,7 +379,7 @@ def test_bn_fused_search_branch_matches_eager(config):
     """The deployed (BN-folded) search branch computes what eager does, with BN statistics
     that are not the identity (a BN after an activation must not be folded into the conv
     before it)."""
-    from mmlow.benchmark.backends import deploy_copy
+    from mmlow.deploy.backends import deploy_copy
     model = randomize_(_with_open_residuals(_build(config))).eval()
     t, s = model.template_size, model.search_size
     generator = torch.Generator().manual_seed(0)

@@ -12,10 +12,10 @@ from torch.utils._pytree import tree_flatten
 
 from mmlow.analysis import count_macs
 from mmlow.benchmark import RECORD_KEYS
-from mmlow.benchmark import backend_model as backend_model_module
-from mmlow.benchmark.compare import spearman
-from mmlow.benchmark.detection import preselect_top_priors
-from mmlow.benchmark.loading import model_from_config
+from mmlow.deploy import backend_model as backend_model_module
+from mmlow.reports.compare import spearman
+from mmlow.deploy.detection import preselect_top_priors
+from mmlow.deploy.loading import model_from_config
 from tests.conftest import randomize_
 from tools.benchmark import main as benchmark_main
 from tools.compare_backbones import main as compare_main

@@ -4,7 +4,7 @@ import os
 
 from tests.tiny_configs import tiny_shapes_cfg
 from tools.compare_swaps import main as compare_swaps_main
-from mmlow.apis.swaps import training_minutes
+from mmlow.reports.swap_runs import training_minutes
 
 SWAPS = ('retinanet_lowformer_b1_shapes', 'retinanet_efficientvit_m4_shapes')
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmlow.apis import gpu_check
+from mmlow.reports import gpu_check
 from mmlow.benchmark import latency_stats, make_record
 from tools import gpu_check as gpu_check_tool
 from tools import test as test_tool

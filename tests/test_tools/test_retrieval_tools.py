@@ -9,7 +9,7 @@ import pytest
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
-from mmlow.apis import load_config
+from mmlow.runner import load_config
 from mmlow.apis.retrieval import QUERY, RIGHT, UNKNOWN, WRONG, build_retriever
 from tests.conftest import REPO_ROOT
 from tests.tiny_configs import tiny_retrieval_cfg

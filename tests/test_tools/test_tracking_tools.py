@@ -139,7 +139,7 @@ def test_train_tool_names_a_missing_tracking_dataset(tmp_path, capsys):
 
 
 def test_data_root_moves_every_tracking_dataset(tmp_path, capsys):
-    from mmlow.apis import load_config
+    from mmlow.runner import load_config
     config = osp.join(REPO_ROOT, 'configs/tracking/lowformer-track_b15_got10k-lasot-coco.py')
     cfg = load_config(config, {'data_root': str(tmp_path)})
     assert [source.root for source in cfg.train_dataloader.dataset.sources] == [

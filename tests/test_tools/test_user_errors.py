@@ -204,7 +204,7 @@ def test_an_error_in_a_data_worker_is_one_line(capsys):
     import sys
     from torch._utils import ExceptionWrapper
 
-    from mmlow.apis import run_cli
+    from mmlow.runner import run_cli
     from mmlow.errors import DataError
 
     def load_in_a_worker():

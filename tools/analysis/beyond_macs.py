@@ -23,8 +23,8 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.benchmark.backends import parse_variant  # noqa: E402
-from mmlow.benchmark.beyond_macs import (ALL_BACKBONES, CPU_VARIANTS,  # noqa: E402
+from mmlow.deploy.backends import parse_variant  # noqa: E402
+from mmlow.reports.beyond_macs import (ALL_BACKBONES, CPU_VARIANTS,  # noqa: E402
                                          beyond_macs_plot, beyond_macs_table,
                                          measure_backbones, variant_name)
 

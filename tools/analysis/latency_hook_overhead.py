@@ -18,7 +18,7 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import build_runner, load_config  # noqa: E402
+from mmlow.runner import build_runner, load_config  # noqa: E402
 from mmlow.engine import LatencyHook  # noqa: E402
 
 

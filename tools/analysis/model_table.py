@@ -3,7 +3,7 @@
     python tools/analysis/model_table.py [--size H W] [--families lowformer ...]
 
 Counts are of the classification model (backbone + its ImageNet head), as the papers count;
-see mmlow.analysis.model_table.
+see mmlow.reports.model_table.
 """
 import argparse
 import warnings
@@ -11,7 +11,7 @@ import warnings
 warnings.filterwarnings('ignore')
 
 import mmlow  # noqa: E402,F401
-from mmlow.analysis.model_table import PAPER, model_table  # noqa: E402
+from mmlow.reports.model_table import PAPER, model_table  # noqa: E402
 
 
 def main(argv=None):

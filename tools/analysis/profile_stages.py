@@ -20,9 +20,9 @@ warnings.filterwarnings('ignore')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import positive_int, run_cli  # noqa: E402
-from mmlow.benchmark import BACKENDS  # noqa: E402
-from mmlow.benchmark.detection import candidates_argument  # noqa: E402
+from mmlow.runner import positive_int, run_cli  # noqa: E402
+from mmlow.deploy import BACKENDS  # noqa: E402
+from mmlow.deploy.detection import candidates_argument  # noqa: E402
 from mmlow.benchmark.stages import profile_stages, stages_table  # noqa: E402
 
 

@@ -16,8 +16,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import DictAction  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.apis import resolve_checkpoint, run_cli  # noqa: E402
-from mmlow.apis.retrieval import metrics_table, retrieval_baselines  # noqa: E402
+from mmlow.runner import resolve_checkpoint, run_cli  # noqa: E402
+from mmlow.reports.retrieval_baselines import metrics_table, retrieval_baselines  # noqa: E402
 
 
 def main(argv=None):

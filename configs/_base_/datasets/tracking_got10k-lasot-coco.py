@@ -21,6 +21,6 @@ train_dataloader = dict(
             dict(type='COCOPairsReader', root=data_root + 'coco', split='train2017'),
         ],
         **pair_settings))
-# read by mmlow.apis.tracking (tools/test.py): the sequences to track and how to score them
+# read by mmlow.runner.tracking_test (tools/test.py): the sequences to track and how to score them
 tracking_test = dict(reader=dict(type='GOT10kReader', root=data_root + 'got10k', subset='val'),
                      format='got10k')

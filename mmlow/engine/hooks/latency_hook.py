@@ -12,10 +12,10 @@ For retrievers (mmlow.models.EmbeddingRetriever), ``mode='embedding'`` times eac
 ``mode='search'`` each call of ``model.search`` (the nearest-neighbour search against the
 gallery: ms per query).
 ``backend='onnxruntime'`` etc. runs the tensor forward of a deployed copy on that backend
-(see mmlow.benchmark.BackendModel); iterations that build a backend for a new input shape are
+(see mmlow.deploy.BackendModel); iterations that build a backend for a new input shape are
 not timed. ``candidates=N`` (or ``'all'``) times a copy of a single-stage detector whose
 classification bias lets about N (score, class) pairs per image of the first batch pass the
-score threshold (mmlow.benchmark.detection.set_candidates; on the ``cpu`` backend unless one is
+score threshold (mmlow.deploy.detection.set_candidates; on the ``cpu`` backend unless one is
 given); the runner's model is left as it is.
 
 Per run it logs per-image median / p90 / mean latency and FPS, for single-stage detectors
@@ -37,8 +37,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmlow.benchmark.backend_model import BackendModel
-from mmlow.benchmark.detection import (PostprocessCounter, dense_head, mean_counts,
+from mmlow.deploy.backend_model import BackendModel
+from mmlow.deploy.detection import (PostprocessCounter, dense_head, mean_counts,
                                        set_candidates)
 from mmlow.benchmark.record import (latency_stats, make_record, model_name, most_common,
                                     percentile)
@@ -60,7 +60,7 @@ class LatencyHook(Hook):
         mode: 'end2end' (the whole step), 'backbone' (the backbone's forward only), or for a
             retriever 'embedding' / 'search' (per image / per query).
         backend: None to time the runner's model as it is; or a name of
-            mmlow.benchmark.BACKENDS to run the tensor forward of its deployed copy there.
+            mmlow.deploy.BACKENDS to run the tensor forward of its deployed copy there.
         precision: the backend's precision where it has a choice (openvino: 'fp32'/'bf16').
         candidates: None to time the model's own scores; or a count (or 'all') of (score,
             class) pairs per image that a copy's classification bias lets pass the threshold.

@@ -13,8 +13,8 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from .backends import BACKENDS, CompiledForward, build_backend, check_backend, deploy_copy
-from .detection import dense_head, preselect_top_priors
+from mmlow.deploy.backends import BACKENDS, CompiledForward, build_backend, check_backend, deploy_copy
+from mmlow.deploy.detection import dense_head, preselect_top_priors
 
 # eager PyTorch: no backend build, so any model runs whole
 EAGER_BACKENDS = ('cpu', 'cuda')
@@ -46,7 +46,7 @@ class _HeadOutputs:
 
 
 class BackendModel:
-    """``model`` with its tensor forward on ``backend`` (a name of mmlow.benchmark.BACKENDS).
+    """``model`` with its tensor forward on ``backend`` (a name of mmlow.deploy.BACKENDS).
 
     A deployed (BN-fused) copy of ``model`` is made once and moved to the backend's device;
     each new input shape gets its own backend build of it, checked against eager PyTorch
@@ -57,7 +57,7 @@ class BackendModel:
     intact for the backends to build from.
 
     A single-stage detector's head (``dense_head``, the predictor's copy) post-processes
-    through mmlow's top-k preselection (mmlow.benchmark.detection.preselect_top_priors, the
+    through mmlow's top-k preselection (mmlow.deploy.detection.preselect_top_priors, the
     same boxes as mmdet's own) unless ``fast_postprocess`` is False.
     """
 

@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
@@ -103,3 +103,13 @@ def image_batches(config: str, images_dir: str, batch_size: int,
             samples.append(sample)
     return [pseudo_collate(samples[start:start + batch_size])
             for start in range(0, len(samples), batch_size)]
+
+
+def build_tracker_model(cfg: Config, checkpoint: Optional[str] = None,
+                        strict: bool = True) -> torch.nn.Module:
+    """The model of a tracking config, with a checkpoint's weights (mmlow.checkpoint)."""
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    model = MODELS.build(cfg.model)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, strict)
+    return model.eval()

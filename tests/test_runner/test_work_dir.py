@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from mmlow.apis.work_dir import LOCK_FILE, work_dir_lock
+from mmlow.runner.work_dir import LOCK_FILE, work_dir_lock
 from mmlow.errors import WorkDirInUseError
 from tests.conftest import REPO_ROOT
 
-HOLD = ('import sys, time\nfrom mmlow.apis.work_dir import work_dir_lock\n'
+HOLD = ('import sys, time\nfrom mmlow.runner.work_dir import work_dir_lock\n'
         'with work_dir_lock(sys.argv[1]):\n    print("held", flush=True)\n    time.sleep(120)\n')
 
 
@@ -50,7 +50,7 @@ def test_the_train_tool_refuses_a_held_work_dir_in_one_line(held, tmp_path, caps
 
 
 def test_a_stale_lock_is_taken_over_with_a_warning(tmp_path, monkeypatch):
-    from mmlow.apis import work_dir as module
+    from mmlow.runner import work_dir as module
     logged = []
     monkeypatch.setattr(module, 'print_log', lambda message, **kwargs: logged.append(message))
     work_dir = tmp_path / 'work'

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from mmlow.benchmark import BackendModel
-from mmlow.benchmark.loading import BENCHMARK_GALLERY_SIZE, model_from_config
+from mmlow.deploy import BackendModel
+from mmlow.deploy.loading import BENCHMARK_GALLERY_SIZE, model_from_config
 from mmlow.benchmark.synthetic import synthetic_batch
 
 
@@ -25,7 +25,7 @@ def test_backend_retriever_finds_what_the_eager_one_finds(backend, repo_root):
 
 
 def test_swap_measurement_takes_retrieval_configs(repo_root):
-    from mmlow.benchmark.swaps import measure_swaps
+    from mmlow.reports.swaps import measure_swaps
     configs = [f'{repo_root}/configs/retrieval/{name}_shapes.py'
                for name in ('lowformer_b1', 'efficientvit_m4')]
     results = {'lowformer_b1_shapes': {'retrieval/Recall@1': 0.9, 'retrieval/MAP@R': 0.5},

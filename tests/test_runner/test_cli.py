@@ -2,7 +2,7 @@
 import pytest
 import torch.distributed as dist
 
-from mmlow.apis import run_cli
+from mmlow.runner import run_cli
 from mmlow.errors import ConfigError
 
 

@@ -203,7 +203,7 @@ def train_shapes(out_dir: str, epochs: int, budget_s: float) -> dict:
 
 def time_config(config: str, backend: str, shape, iters: int, warmup: int,
                 backbone_only: bool = False) -> dict:
-    """The latency tools' measurement (mmlow.benchmark.benchmark_configs, as tools/benchmark.py)
+    """The latency tools' measurement (mmlow.benchmark.pipeline.benchmark_configs, as tools/benchmark.py)
     of one config on one backend: its record, or why there is none."""
     row = dict(config=config, backend=backend, mode='backbone' if backbone_only else 'end2end',
                input=f'{shape[0]}x{shape[1]}')

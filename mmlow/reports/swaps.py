@@ -9,14 +9,14 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 
 from mmlow.analysis import count_macs, count_params
-from .backend_model import BackendModel
-from .backends import BACKENDS, build_backend, check_backend
-from .compare import compare_plot, compare_table, correlations
-from .detection import PostprocessCounter, mean_counts, set_candidates
-from .loading import DEFAULT_SHAPES, model_from_config
-from .record import hardware_string, latency_stats
-from .synthetic import synthetic_batch
-from .timing import time_interleaved
+from mmlow.deploy.backend_model import BackendModel
+from mmlow.deploy.backends import BACKENDS, build_backend, check_backend
+from mmlow.reports.compare import compare_plot, compare_table, correlations
+from mmlow.deploy.detection import PostprocessCounter, mean_counts, set_candidates
+from mmlow.deploy.loading import DEFAULT_SHAPES, model_from_config
+from mmlow.benchmark.record import hardware_string, latency_stats
+from mmlow.benchmark.synthetic import synthetic_batch
+from mmlow.benchmark.timing import time_interleaved
 
 
 def accuracy_of(results: dict, config: str, metrics: Optional[Sequence[str]]) -> dict:
@@ -45,7 +45,7 @@ def measure_swaps(configs: Sequence[str], backends: Sequence[str], results: dict
     (real pre- and post-processing around the backend's tensor forward, random weights); the
     backbone latency is timed on the first backend. Detector rows carry the mean (score,
     class) candidates per image into NMS and boxes out (on the first backend);
-    ``candidates`` sets them as mmlow.benchmark.detection.set_candidates does."""
+    ``candidates`` sets them as mmlow.deploy.detection.set_candidates does."""
     for backend in backends:
         check_backend(backend)
     models = {osp.splitext(osp.basename(config))[0]: model_from_config(config)

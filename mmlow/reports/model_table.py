@@ -8,7 +8,7 @@ published LowFormer figures leave out; hence small differences in that column.
 from typing import Iterator, Sequence, Tuple
 
 from mmlow.models.classifiers import build_classifier
-from .complexity import count_macs, count_params
+from mmlow.analysis.complexity import count_macs, count_params
 
 # Figures published by the papers (LowFormer arXiv 2409.03460 / 2603.26551, EfficientViT
 # arXiv 2305.07027, EfficientFormer arXiv 2206.01191 / 2212.08059) and their repositories.

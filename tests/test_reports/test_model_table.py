@@ -1,6 +1,6 @@
 import pytest
 
-from mmlow.analysis.model_table import PAPER, model_table
+from mmlow.reports.model_table import PAPER, model_table
 
 
 def test_model_table_counts_beside_paper_figures():

@@ -7,7 +7,7 @@ import subprocess
 import time
 from typing import List, Optional, Sequence, Tuple, Union
 
-from mmlow.benchmark.swaps import compare_backbones
+from mmlow.reports.swaps import compare_backbones
 
 # metrics worth a column, in this order, when the evaluation reports them
 METRICS = ('coco/bbox_mAP', 'coco/segm_mAP', 'mIoU', 'aAcc', 'accuracy/top1',
@@ -64,7 +64,7 @@ def compare_swaps(configs: Sequence[str], work_dir: str, train_command: List[str
     """Each config trains and is evaluated in its own process (``train_command`` and
     ``test_command``: tools/train.py and tools/test.py) under ``work_dir``/<config name>;
     writes ``work_dir``/results.json and the :func:`compare_backbones` table and figure
-    there (``candidates``: see mmlow.benchmark.detection.set_candidates). Returns the table
+    there (``candidates``: see mmlow.deploy.detection.set_candidates). Returns the table
     as text."""
     missing = [config for config in configs if not osp.isfile(config)]
     if missing:

@@ -10,9 +10,9 @@ from mmengine.logging import print_log
 from mmlow.checkpoint import check_checkpoint_fits, read_checkpoint
 from mmlow.datasets.validation import count_skipped
 from mmlow.errors import ConfigError
-from .checkpoint import latest_checkpoint, remove_orphaned_temporaries, resolve_checkpoint
-from .launch import build_runner, check_crop_settings, check_data, check_pretrained
-from .work_dir import work_dir_lock
+from mmlow.runner.checkpoint import latest_checkpoint, remove_orphaned_temporaries, resolve_checkpoint
+from mmlow.runner.launch import build_runner, check_crop_settings, check_data, check_pretrained
+from mmlow.runner.work_dir import work_dir_lock
 
 
 def enable_amp(cfg: Config) -> None:

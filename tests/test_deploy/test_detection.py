@@ -8,10 +8,12 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.registry import MODELS, init_default_scope
 
-from mmlow.benchmark import BackendModel, synthetic_batch
-from mmlow.benchmark.detection import (PostprocessCounter, candidates_argument,
+from mmlow.deploy import BackendModel
+
+from mmlow.benchmark import synthetic_batch
+from mmlow.deploy.detection import (PostprocessCounter, candidates_argument,
                                        preselect_top_priors, set_candidates)
-from mmlow.benchmark.loading import model_from_config
+from mmlow.deploy.loading import model_from_config
 from tests.conftest import randomize_
 
 CONFIG = 'configs/detection/retinanet_lowformer_b1_shapes.py'

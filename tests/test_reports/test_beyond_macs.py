@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from mmlow.benchmark.beyond_macs import ALL_BACKBONES, rank_correlations
-from mmlow.benchmark.compare import spearman
+from mmlow.reports.beyond_macs import ALL_BACKBONES, rank_correlations
+from mmlow.reports.compare import spearman
 from tools.analysis.beyond_macs import main as beyond_macs_main
 
 MODELS = ['lowformer_b0', 'efficientvit_m0', 'efficientformerv2_s0']

@@ -1,7 +1,7 @@
 """Runners that mmlow.apis builds one after another in a process keep their logs apart."""
 import os
 
-from mmlow.apis import build_runner
+from mmlow.runner import build_runner
 from tests.tiny_configs import tiny_shapes_cfg
 
 

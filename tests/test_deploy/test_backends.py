@@ -9,13 +9,13 @@ import torch.nn as nn
 from mmengine.config import ConfigDict
 from mmengine.registry import MODELS, init_default_scope
 
-from mmlow.benchmark import (BACKENDS, BackendModel, BackendUnavailableError,
-                             OutputMismatchError, available_backends, build_backend,
-                             check_backend, synthetic_batch)
+from mmlow.deploy import (BACKENDS, BackendModel, BackendUnavailableError, OutputMismatchError, available_backends, build_backend, check_backend)
+
+from mmlow.benchmark import synthetic_batch
 from mmlow.analysis import count_macs
-from mmlow.benchmark import backends
-from mmlow.benchmark.backends import TOLERANCES, relative_errors
-from mmlow.benchmark.loading import model_from_config
+from mmlow.deploy import backends
+from mmlow.deploy.backends import TOLERANCES, relative_errors
+from mmlow.deploy.loading import model_from_config
 from mmlow.models import LowFormer
 from tests.conftest import randomize_
 

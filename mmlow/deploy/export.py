@@ -7,11 +7,11 @@ from typing import Optional, Sequence
 import onnx
 import torch
 
-from mmlow.benchmark import OutputMismatchError, build_backend
-from mmlow.benchmark.backends import ONNX_OPSET
-from mmlow.benchmark.loading import DEFAULT_SHAPES, model_from_config
-from mmlow.config import load_config
-from .tracking import export_tracker, is_tracking_config
+from mmlow.deploy import OutputMismatchError, build_backend
+from mmlow.deploy.backends import ONNX_OPSET
+from mmlow.deploy.loading import DEFAULT_SHAPES, model_from_config
+from mmlow.config import is_tracking_config, load_config
+from mmlow.deploy.tracking import export_tracker
 
 TRACKER_TOLERANCE = 1e-4  # absolute, on the score probabilities, offsets and sizes
 

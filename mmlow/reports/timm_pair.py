@@ -10,9 +10,9 @@ from mmlow.models.classifiers import build_classifier, split_name
 from mmlow.models.layers import relative_offset_index
 from mmlow.models.weights import load_strict
 from mmlow.analysis import count_macs
-from .backends import build_backend, relative_errors
-from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
-from .timing import time_interleaved
+from mmlow.deploy.backends import build_backend, relative_errors
+from mmlow.benchmark.peak import achieved_gflops, machine_peaks, peak_for, rate_cell
+from mmlow.benchmark.timing import time_interleaved
 
 
 def timm_model(name: str, size: int = 224) -> nn.Module:

@@ -18,9 +18,9 @@ import torch  # noqa: E402
 
 from mmlow.analysis import count_macs, count_params  # noqa: E402
 from mmlow.models.classifiers import BACKBONES, build_classifier  # noqa: E402
-from .backends import build_backend  # noqa: E402
-from .compare import save_figure, spearman  # noqa: E402
-from .timing import time_interleaved  # noqa: E402
+from mmlow.deploy.backends import build_backend  # noqa: E402
+from mmlow.reports.compare import save_figure, spearman  # noqa: E402
+from mmlow.benchmark.timing import time_interleaved  # noqa: E402
 
 ALL_BACKBONES = tuple(f'{family}_{arch}' for family, cls in BACKBONES.items()
                       for arch in cls.arch_zoo)

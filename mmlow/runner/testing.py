@@ -8,9 +8,9 @@ from mmengine.config import Config
 
 from mmlow.config import config_scope
 from mmlow.errors import ConfigError
-from .checkpoint import resolve_checkpoint
-from .launch import prepare_config
-from .runs import add_dump_results
+from mmlow.runner.checkpoint import resolve_checkpoint
+from mmlow.runner.launch import prepare_config
+from mmlow.runner.runs import add_dump_results
 
 
 def enable_drawing(cfg: Config, show_dir: str) -> None:
