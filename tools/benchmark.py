@@ -19,7 +19,7 @@ N pairs per image pass the score threshold ('all': NMS sees the test_cfg's maxim
 import argparse
 import sys
 import warnings
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from mmengine.config import DictAction  # noqa: E402
 

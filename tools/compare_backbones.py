@@ -20,7 +20,7 @@ import argparse
 import sys
 import warnings
 
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import torch  # noqa: E402
 

@@ -17,7 +17,7 @@ import argparse
 import sys
 import warnings
 
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from mmengine.config import DictAction  # noqa: E402
 

@@ -13,6 +13,7 @@ import copy
 import importlib.util
 import os.path as osp
 import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -222,7 +223,13 @@ def _compile_runner(flat: nn.Module, example, precision, onnx):
 
 
 def _torchscript_runner(flat: nn.Module, example: torch.Tensor, precision, onnx):
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 2.14 deprecates TorchScript (the backend is timed as long as torch ships it),
+        # and the tracer reads every attribute, so mmdet's deprecated head aliases
+        # (anchor_generator, num_anchors) warn although nothing uses them
+        warnings.filterwarnings('ignore', message=r'`torch\.jit\.', category=FutureWarning)
+        warnings.filterwarnings('ignore', message='DeprecationWarning: (anchor_generator|'
+                                '`num_anchors`) is deprecated', category=UserWarning)
         traced = torch.jit.trace(flat, example, check_trace=False)
         optimized = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
     return lambda inputs: optimized(inputs)

@@ -17,7 +17,7 @@ import os.path as osp
 import sys
 import warnings
 
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402

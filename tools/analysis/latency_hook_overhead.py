@@ -12,7 +12,7 @@ import statistics
 import time
 import warnings
 
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402

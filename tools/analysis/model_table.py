@@ -8,7 +8,7 @@ see mmlow.reports.model_table.
 import argparse
 import warnings
 
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmlow  # noqa: E402,F401
 from mmlow.reports.model_table import PAPER, model_table  # noqa: E402

@@ -15,7 +15,7 @@ import json
 import sys
 import warnings
 
-warnings.filterwarnings('ignore')
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from mmengine.config import DictAction  # noqa: E402
 
