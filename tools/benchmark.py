@@ -8,8 +8,7 @@ outside training: the LatencyHook's measurement on synthetic images.
 Random images (or --images DIR through the config's test pipeline) go through the model's real
 preprocessing, its tensor forward on the backend (BN fused, checked against eager) and its real
 post-processing; --backbone-only times the backbone alone. --vs times more configs
-interleaved and prints each one's latency ratio to the last. Backends: mmlow.deploy.BACKENDS (``--device`` is an
-alias of ``--backend``). Prints a Markdown row per model, for detectors with the (score, class)
+interleaved and prints each one's latency ratio to the last. Backends: mmlow.deploy.BACKENDS. Prints a Markdown row per model, for detectors with the (score, class)
 candidates per image that reached NMS and the boxes out, and the network forward's GMACs and
 achieved GFLOP/s beside the machine's matmul peak of its precision; --out writes the records
 (mmlow.benchmark.RECORD_KEYS) as JSON. --candidates N sets the classification bias so that about
@@ -35,7 +34,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
-    parser.add_argument('--backend', '--device', default='cpu', choices=list(BACKENDS))
+    parser.add_argument('--backend', default='cpu', choices=list(BACKENDS))
     parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, openvino: bf16)')
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))  # DEFAULT_SHAPES
     parser.add_argument('--batch', type=positive_int, default=1)

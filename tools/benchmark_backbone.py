@@ -2,7 +2,7 @@
 timm's eager fp32 model of the same variant.
 
     python tools/benchmark_backbone.py [--models lowformer_b1 ...] [--sizes 224 512]
-        [--batches 1 8] [--variants cpu/fp32 cpu/bf16 openvino/bf16 ...] [--repeats 20]
+        [--batches 1 8] [--backends cpu/fp32 cpu/bf16 openvino/bf16 ...] [--repeats 20]
         [--threads N]
 
 Same process, same input, interleaved runs; prints per config the median latency of timm and
@@ -19,7 +19,7 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 import torch  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.deploy.backends import parse_variant  # noqa: E402
+from mmlow.runner.cli import backend_argument  # noqa: E402
 from mmlow.reports.timm_pair import backbone_report  # noqa: E402
 
 FLAGSHIPS = ('lowformer_b1', 'efficientvit_m4', 'efficientformer_l1', 'efficientformerv2_s1')
@@ -30,15 +30,16 @@ def main(argv=None):
     parser.add_argument('--models', nargs='+', default=list(FLAGSHIPS))
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512])
     parser.add_argument('--batches', nargs='+', type=int, default=[1, 8])
-    parser.add_argument('--variants', nargs='+', type=parse_variant, default=[('cpu', 'fp32')],
-                        help='BACKEND[/PRECISION] each, e.g. cpu/bf16 openvino/bf16')
+    parser.add_argument('--backends', nargs='+', type=backend_argument,
+                        default=[('cpu', 'fp32')],
+                        help='NAME[/PRECISION] each, e.g. cpu/bf16 openvino/bf16')
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--threads', type=int, default=None)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     for line in backbone_report(args.models, args.sizes, args.batches, args.repeats,
-                                args.variants):
+                                args.backends):
         print(line, flush=True)
 
 

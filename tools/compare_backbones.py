@@ -13,8 +13,7 @@ from config name (file name with or without .py) to a number, or to a dict of me
 those named by ``--metric`` are shown (one column each; the first is plotted). Writes
 compare.md, compare.json, compare.png and compare.svg to --out-dir. Detector rows give the
 (score, class) candidates per image into NMS and the boxes out; --candidates N|all sets them
-(see tools/benchmark.py). ``--devices`` is an alias
-of ``--backends``.
+(see tools/benchmark.py).
 """
 import argparse
 import sys
@@ -34,7 +33,7 @@ from mmlow.reports.swaps import compare_backbones  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('configs', nargs='+')
-    parser.add_argument('--backends', '--devices', nargs='+', default=['cpu'],
+    parser.add_argument('--backends', nargs='+', default=['cpu'],
                         choices=list(BACKENDS))
     parser.add_argument('--results', help='accuracy per config (JSON)')
     parser.add_argument('--metric', nargs='+', help='which metrics of --results to show')

@@ -19,7 +19,7 @@ import sys
 
 from mmlow.runner import positive_int
 from mmlow.reports.swap_runs import compare_swaps
-from mmlow.deploy import BackendUnavailableError, OutputMismatchError
+from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
 from mmlow.deploy.detection import candidates_argument
 
 TOOLS = osp.dirname(osp.abspath(__file__))
@@ -29,7 +29,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--work-dir', default='work_dirs/compare_swaps')
-    parser.add_argument('--backends', '--devices', nargs='+', default=['cpu'])
+    parser.add_argument('--backends', nargs='+', default=['cpu'], choices=list(BACKENDS))
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'),
                         help='input size of the latency measurement and MACs')
     parser.add_argument('--iters', type=positive_int, default=30)

@@ -3,7 +3,7 @@ mmcv's CUDA ops against CPU references, the shapes RetinaNet trained on the GPU,
 end-to-end latency tables on cuda / cuda-fp16 / tensorrt. Writes report.json and report.md.
 
     python tools/gpu_check.py [--out-dir DIR] [--train-epochs E] [--iters N] [--warmup W]
-                              [--backends cuda,cuda-fp16,tensorrt] [--budget-min M]
+                              [--backends cuda cuda-fp16 tensorrt] [--budget-min M]
                               [--skip-train] [--skip-latency]
 (tools/gpu_check.sh installs the stack, mmcv with CUDA ops included, and then runs this.)
 """
@@ -13,13 +13,6 @@ import sys
 from mmlow.reports import gpu_check
 
 
-def backend_list(value):
-    try:
-        return gpu_check.parse_backends(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out-dir', default='work_dirs/gpu_check')
@@ -27,9 +20,8 @@ def parse_args(argv=None):
                         help='shapes RetinaNet epochs of 200 iterations (default 2)')
     parser.add_argument('--iters', type=int, default=30, help='timed iterations per row')
     parser.add_argument('--warmup', type=int, default=10)
-    parser.add_argument('--backends', type=backend_list,
-                        default=list(gpu_check.GPU_BACKENDS),
-                        help='comma-separated, from ' + ', '.join(gpu_check.GPU_BACKENDS))
+    parser.add_argument('--backends', nargs='+', choices=gpu_check.GPU_BACKENDS,
+                        default=list(gpu_check.GPU_BACKENDS))
     parser.add_argument('--budget-min', type=float, default=9,
                         help='latency rows that would start later are recorded as skipped')
     parser.add_argument('--skip-train', action='store_true')

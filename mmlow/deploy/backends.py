@@ -71,7 +71,7 @@ def check_backend(backend: str, precision: Optional[str] = None) -> str:
     if precision not in precisions:
         raise ValueError(f'backend {backend!r} runs at precision {" or ".join(precisions)}, '
                          f'not {precision!r}')
-    if backend in TORCH_CUDA_FP32 and torch.backends.cudnn.allow_tf32:
+    if precision == 'fp32' and backend in TORCH_CUDA_FP32 and torch.backends.cudnn.allow_tf32:
         return 'tf32'  # PyTorch's default for CUDA convolutions: say so rather than 'fp32'
     return precision
 
@@ -184,17 +184,21 @@ class CompiledForward:
             torch.cuda.synchronize()
 
 
-def _autocast(run: Callable, precision: str) -> Callable:
-    """bf16 on the CPU: autocast (matmuls and convolutions in bfloat16, reductions and
-    normalisations kept in float32), outputs back in float32."""
-    if precision != 'bf16':
-        return run
+AUTOCAST = {'bf16': ('cpu', torch.bfloat16), 'fp16': ('cuda', torch.float16)}
 
-    def run_bf16(inputs):
-        with torch.autocast('cpu', dtype=torch.bfloat16):
+
+def _autocast(run: Callable, precision: str) -> Callable:
+    """bf16 on the CPU, fp16 on CUDA: autocast (matmuls and convolutions in the low precision,
+    reductions and normalisations kept in float32), outputs back in float32."""
+    if precision not in AUTOCAST:
+        return run
+    device_type, dtype = AUTOCAST[precision]
+
+    def run_autocast(inputs):
+        with torch.autocast(device_type, dtype=dtype):
             outputs = run(inputs)
         return [out.float() for out in outputs]
-    return run_bf16
+    return run_autocast
 
 
 def _eager_runner(flat: nn.Module, example, precision, onnx):
@@ -342,7 +346,8 @@ BACKENDS = {
                                _onnxruntime_runner, needs_onnx=True),
     'openvino': BackendSpec('cpu', ('fp32', 'bf16'), 'openvino', 'OpenVINO CPU plugin',
                             _openvino_runner, needs_onnx=True),
-    'cuda': BackendSpec('cuda', ('fp32', ), None, 'PyTorch eager on CUDA', _eager_runner),
+    'cuda': BackendSpec('cuda', ('fp32', 'fp16'), None, 'PyTorch eager on CUDA (fp16: autocast)',
+                        _eager_runner),
     'cuda-torchscript': BackendSpec(
         'cuda', ('fp32', ), None,
         'torch.jit.trace + optimize_for_inference on CUDA (the LowFormer papers\' GPU protocol)',

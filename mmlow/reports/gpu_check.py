@@ -18,7 +18,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Sequence
 
 import torch
 
@@ -345,11 +345,3 @@ def write_report(report: dict, out_dir: str) -> Dict[str, str]:
     atomic_write(json.dumps(report, indent=2, default=str), paths['json'])
     atomic_write(render_markdown(report), paths['markdown'])
     return paths
-
-
-def parse_backends(value: Optional[str]) -> List[str]:
-    backends = [name.strip() for name in (value or ','.join(GPU_BACKENDS)).split(',')]
-    unknown = [name for name in backends if name not in GPU_BACKENDS]
-    if unknown:
-        raise ValueError(f'unknown GPU backend(s) {unknown}: choose from {list(GPU_BACKENDS)}')
-    return backends

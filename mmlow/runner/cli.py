@@ -5,10 +5,11 @@ import argparse
 import re
 import sys
 import time
-from typing import Callable, Sequence, Type
+from typing import Callable, Sequence, Tuple, Type
 
 import torch
 
+from mmlow.deploy.backends import parse_variant
 from mmlow.errors import UserError
 
 USER_ERROR_EXIT = 2
@@ -52,6 +53,15 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f'must be positive, not {value}')
     return value
+
+
+def backend_argument(text: str) -> Tuple[str, str]:
+    """argparse type of a backend item where a tool takes several (``--backends``):
+    NAME or NAME/PRECISION, e.g. ``openvino/bf16`` (mmlow.deploy.BACKENDS)."""
+    try:
+        return parse_variant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _leave_process_group() -> None:

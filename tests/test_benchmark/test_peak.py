@@ -22,7 +22,7 @@ def test_matmul_peak_is_a_real_rate():
 def test_benchmark_backbone_reports_each_variant_against_timm(capsys):
     torch.manual_seed(0)
     benchmark_backbone(['--models', 'lowformer_b0', '--sizes', '64', '--batches', '1',
-                        '--variants', 'cpu', 'cpu/bf16', '--repeats', '2'])
+                        '--backends', 'cpu', 'cpu/bf16', '--repeats', '2'])
     out = capsys.readouterr().out
     peaks = re.search(r'matmul peak (\d+) GFLOP/s fp32, (\d+) GFLOP/s bf16', out)
     assert peaks and int(peaks[1]) > 0 and int(peaks[2]) > 0

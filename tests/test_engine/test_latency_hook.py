@@ -134,3 +134,19 @@ def test_bad_arguments_are_refused():
         LatencyHook(mode='backbone', backend='openvino')
     with pytest.raises(ValueError, match='candidates do not apply'):
         LatencyHook(mode='backbone', candidates=100)
+
+
+@pytest.mark.parametrize('on_cuda, expected', [(True, ('fp16', 'cuda')), (False, ('bf16', 'cpu'))])
+def test_a_loops_autocast_is_labelled_as_the_eager_backend_at_that_precision(on_cuda, expected):
+    """Autocast is the 'cuda' / 'cpu' backend at fp16 / bf16, never 'cuda-fp16' (fp16
+    weights): one label, one meaning, as the backend table has it."""
+    from types import SimpleNamespace
+
+    from mmlow.deploy import BACKENDS
+    from mmlow.engine import LatencyHook
+    hook = LatencyHook()
+    hook._on_cuda = on_cuda
+    runner = SimpleNamespace(val_loop=SimpleNamespace(fp16=True))
+    precision, backend = hook._precision_and_backend(runner, 'val')
+    assert (precision, backend) == expected
+    assert precision in BACKENDS[backend].precisions

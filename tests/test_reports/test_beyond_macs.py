@@ -18,7 +18,7 @@ def test_every_variant_of_every_family_is_listed():
 
 
 def test_tool_writes_table_json_and_plot(tmp_path, capsys):
-    assert beyond_macs_main(['--models', *MODELS, '--sizes', '64', '--variants', 'cpu',
+    assert beyond_macs_main(['--models', *MODELS, '--sizes', '64', '--backends', 'cpu',
                              'onnxruntime', '--repeats', '2', '--out-dir', str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     rows = json.loads((tmp_path / 'beyond_macs.json').read_text())

@@ -156,7 +156,7 @@ def test_benchmark_vs_prints_the_ratio(tmp_path, repo_root, capsys):
 def test_benchmark_on_a_missing_gpu_is_a_clear_error(repo_root, capsys):
     if torch.cuda.is_available():
         pytest.skip('a CUDA GPU is present')
-    assert benchmark_main([os.path.join(repo_root, CONFIG), '--device', 'cuda-fp16']) == 2
+    assert benchmark_main([os.path.join(repo_root, CONFIG), '--backend', 'cuda-fp16']) == 2
     error = capsys.readouterr().err
     assert "backend 'cuda-fp16' is unavailable here" in error and 'onnxruntime' in error
 

@@ -3,7 +3,7 @@ backend and precision, with the Spearman rank correlation of MACs vs latency per
 plot. Run it on your own device: the point is that MACs do not predict its latency.
 
     python tools/analysis/beyond_macs.py [--models lowformer_b1 ...] [--sizes 224 512]
-        [--variants cpu torchscript onnxruntime openvino openvino/bf16] [--repeats 10]
+        [--backends cpu torchscript onnxruntime openvino openvino/bf16] [--repeats 10]
         [--threads N] [--out-dir DIR]
 
 Batch 1, random weights, each backbone deployed (BN fused) and checked against eager on every
@@ -23,7 +23,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import mmlow  # noqa: E402,F401
-from mmlow.deploy.backends import parse_variant  # noqa: E402
+from mmlow.runner.cli import backend_argument  # noqa: E402
 from mmlow.reports.beyond_macs import (ALL_BACKBONES, CPU_VARIANTS,  # noqa: E402
                                          beyond_macs_plot, beyond_macs_table,
                                          measure_backbones, variant_name)
@@ -33,8 +33,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--models', nargs='+', default=list(ALL_BACKBONES))
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512])
-    parser.add_argument('--variants', nargs='+', type=parse_variant, default=list(CPU_VARIANTS),
-                        help='BACKEND[/PRECISION] each')
+    parser.add_argument('--backends', nargs='+', type=backend_argument,
+                        default=list(CPU_VARIANTS), help='NAME[/PRECISION] each')
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--threads', type=int)
     parser.add_argument('--out-dir', default='work_dirs/beyond_macs')
@@ -42,10 +42,10 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    rows = list(tqdm(measure_backbones(args.models, args.sizes, args.variants, args.repeats),
+    rows = list(tqdm(measure_backbones(args.models, args.sizes, args.backends, args.repeats),
                      total=len(args.models) * len(args.sizes), desc='backbones x sizes'))
     table = (f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch 1, '
-             f'variants {", ".join(map(variant_name, args.variants))}\n\n' +
+             f'backends {", ".join(map(variant_name, args.backends))}\n\n' +
              beyond_macs_table(rows))
     print(table)
     stem = osp.join(args.out_dir, 'beyond_macs')

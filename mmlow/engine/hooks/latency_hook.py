@@ -254,7 +254,9 @@ class LatencyHook(Hook):
             return self.backend_model.precision, self.backend_model.backend
         loop = runner.val_loop if phase == 'val' else runner.test_loop
         if getattr(loop, 'fp16', False):  # the loop's autocast: fp16 on CUDA, bf16 on CPU
-            return ('fp16', 'cuda-fp16') if self._on_cuda else ('bf16', 'cpu')
+            # eager PyTorch under autocast: the 'cuda' / 'cpu' backends at that precision
+            # ('cuda-fp16' is fp16 weights, another thing)
+            return ('fp16', 'cuda') if self._on_cuda else ('bf16', 'cpu')
         return ('fp32', 'cuda') if self._on_cuda else ('fp32', 'cpu')
 
     def _report(self, runner, phase: str) -> None:
