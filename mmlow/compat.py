@@ -1,7 +1,7 @@
 """The pinned stack's (torch 2.14, numpy 2.4, mmengine 0.10.7) rules for reading checkpoints.
 
 Importing mmlow changes no class or function of mmengine / mmdet / mmseg / mmpretrain: what mmlow
-adds, a config names (README, "What mmlow guarantees"). What is here feeds torch's own
+adds, a config names (docs/guarantees.md). What is here feeds torch's own
 allow-list API, once on import, with the non-tensor types of mmengine's training checkpoints.
 """
 import re

@@ -1,7 +1,7 @@
 """The runner mmlow's configs name (``runner_type = 'MMLowRunner'``, in configs/_base_/mmlow.py).
 
-It is mmengine's Runner with three differences, each a guarantee of README's "What mmlow
-guarantees" that no config key of mmengine's reaches:
+It is mmengine's Runner with three differences, each a guarantee of docs/guarantees.md that no
+config key of mmengine's reaches:
 
 - every dataset it builds is wrapped in :class:`~mmlow.datasets.SeededDataset`, so that the
   seeds of the seeded samplers reach the augmentation (exact resume) and an unreadable image

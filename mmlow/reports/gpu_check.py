@@ -29,7 +29,7 @@ from mmlow.fileio import atomic_write
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 GPU_BACKENDS = ('cuda', 'cuda-fp16', 'tensorrt')
-# (config, input shape) pairs of the README's end-to-end CPU tables, so GPU rows sit beside them
+# (config, input shape) pairs of the end-to-end CPU tables in docs/latency.md, so GPU rows sit beside them
 END_TO_END = (
     ('configs/detection/retinanet_lowformer_b1_fpn_1x_coco.py', (800, 1333)),
     ('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', (800, 1333)),
