@@ -2,7 +2,6 @@
 images, evaluating on the config's query / gallery split, searching a folder of images
 (tools/retrieve.py) and the picture of a query beside its nearest gallery images."""
 import copy
-import logging
 import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -12,39 +11,23 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.logging import MMLogger
-from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import Runner
 
-from mmlow.checkpoint import load_checkpoint
-from mmlow.config import config_scope, load_config
+from mmlow.config import load_config
+from mmlow.deploy.loading import build_model
 from mmlow.evaluation import cosine_topk, evaluate_embeddings
 from mmlow.fileio import IMAGE_SUFFIXES
 
 def build_retriever(cfg: Config, checkpoint: Optional[str] = None, seed: int = 0):
     """The config's EmbeddingRetriever in eval mode, with ``checkpoint``'s weights or, without
-    one, its random initialisation for ``seed``."""
-    init_default_scope(config_scope(cfg))
-    torch.manual_seed(seed)
-    model = MODELS.build(copy.deepcopy(cfg.model))
+    one, its random initialisation for ``seed`` (mmlow.deploy.loading.build_model)."""
+    model = build_model(cfg, checkpoint, seed=seed)
     if not hasattr(model, 'embed'):
         raise TypeError(f'{cfg.filename} builds a {type(model).__name__}, not a retriever '
                         '(model.type EmbeddingRetriever)')
-    if checkpoint is None:
-        # with no log file open, mmengine reports every parameter's initialisation at INFO
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel(logging.WARNING)
-        try:
-            model.init_weights()
-        finally:
-            logger.setLevel(level)
-    else:
-        load_checkpoint(model, checkpoint)
-    return model.eval()
+    return model
 
 
-@torch.no_grad()
 def embed_loader(model, loader,
                  features: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
                  ) -> Tuple[torch.Tensor, torch.Tensor]:

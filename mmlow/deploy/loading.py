@@ -14,7 +14,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 
 from mmlow.checkpoint import load_checkpoint
-from mmlow.config import config_path, load_config
+from mmlow.config import config_path, config_scope, load_config
 from mmlow.fileio import IMAGE_SUFFIXES
 from mmlow.models.wiring import check_neck_fits_backbone
 
@@ -45,6 +45,33 @@ def _without_pretrained(node):
     return node
 
 
+def build_model(cfg: Config, checkpoint: Optional[str] = None, strict: bool = True,
+                seed: Optional[int] = None) -> nn.Module:
+    """Any mmlow config's model (detector, segmenter, retriever, tracker) in eval mode on the
+    CPU, its neck checked against its backbone. With ``checkpoint``: its weights through the
+    one loader (mmlow.checkpoint: weights-only, checked to fit). Without: the model's own
+    initialisation (from ``seed`` when given), e.g. RetinaNet's prior probability on the
+    classification bias. Pretrained-backbone references are left out either way (the
+    checkpoint holds every weight; timing and baselines do not need them)."""
+    init_default_scope(config_scope(cfg))
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = MODELS.build(ConfigDict(_without_pretrained(cfg.model.to_dict())))
+    check_neck_fits_backbone(model)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, strict)
+    else:
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights reports every parameter at INFO level
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
+    model.cfg = cfg
+    return model.eval()
+
+
 def model_from_config(config: str, checkpoint: Optional[str] = None,
                       cfg_options: Optional[dict] = None) -> Tuple[nn.Module, str]:
     """(model in eval mode on the CPU, the config's default scope).
@@ -55,26 +82,13 @@ def model_from_config(config: str, checkpoint: Optional[str] = None,
     A retriever gets a random gallery of BENCHMARK_GALLERY_SIZE embeddings to search.
     """
     cfg = load_config(config_path(config), cfg_options)
-    scope = cfg.default_scope
-    init_default_scope(scope)
-    model = MODELS.build(ConfigDict(_without_pretrained(cfg.model.to_dict())))
-    check_neck_fits_backbone(model)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights reports every parameter at INFO level
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-    if checkpoint:
-        load_checkpoint(model, checkpoint)
-    model.eval()
+    model = build_model(cfg, checkpoint)
     if callable(getattr(model, 'set_gallery', None)):
         dim = model.embed(torch.zeros(1, 3, 64, 64)).shape[1]
         generator = torch.Generator().manual_seed(0)
         model.set_gallery(F.normalize(torch.randn(BENCHMARK_GALLERY_SIZE, dim,
                                                   generator=generator), dim=1))
-    return model, scope
+    return model, cfg.default_scope
 
 
 # transforms that read annotations, which plain image files do not have
@@ -107,9 +121,5 @@ def image_batches(config: str, images_dir: str, batch_size: int,
 
 def build_tracker_model(cfg: Config, checkpoint: Optional[str] = None,
                         strict: bool = True) -> torch.nn.Module:
-    """The model of a tracking config, with a checkpoint's weights (mmlow.checkpoint)."""
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    model = MODELS.build(cfg.model)
-    if checkpoint:
-        load_checkpoint(model, checkpoint, strict)
-    return model.eval()
+    """The model of a tracking config (:func:`build_model`)."""
+    return build_model(cfg, checkpoint, strict)
