@@ -35,10 +35,9 @@ def state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
 @functools.lru_cache(maxsize=None)
 def _variant_shapes() -> Dict[str, Dict[str, tuple]]:
     """Parameter shapes of every named backbone variant, built on the meta device (no memory)."""
-    from mmlow.models.backbones import (EfficientFormer, EfficientFormerV2, EfficientViTMSRA,
-                                        LowFormer)
+    from mmlow.models.backbones import FAMILIES as BACKBONES
     shapes = {}
-    for cls in (LowFormer, EfficientViTMSRA, EfficientFormer, EfficientFormerV2):
+    for cls in BACKBONES.values():
         for arch in cls.arch_zoo:
             with torch.device('meta'):
                 backbone = cls(arch=arch)

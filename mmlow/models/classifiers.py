@@ -3,18 +3,14 @@ parameter counts refer to and what classification checkpoints load into whole.
 
 Names are ``<family>_<variant>`` as in timm, e.g. ``lowformer_b1``, ``efficientformerv2_s0``.
 """
-from typing import Dict, Tuple, Type
+from typing import Tuple
 
 import torch.nn as nn
 from mmengine.registry import DefaultScope
 
 from mmlow.errors import ConfigError
 from mmlow.registry import MODELS
-from .backbones import EfficientFormer, EfficientFormerV2, EfficientViTMSRA, LowFormer
-from .backbones.base import StagedBackbone
-
-BACKBONES: Dict[str, Type[StagedBackbone]] = {
-    cls.family: cls for cls in (EfficientFormer, EfficientFormerV2, EfficientViTMSRA, LowFormer)}
+from .backbones import FAMILIES as BACKBONES
 
 
 def split_name(name: str) -> Tuple[str, str]:
@@ -24,20 +20,6 @@ def split_name(name: str) -> Tuple[str, str]:
         raise ConfigError(f'unknown arch {name!r}: expected <family>_<variant> with family '
                           f'one of {sorted(BACKBONES)}, e.g. lowformer_b1')
     return family, arch
-
-
-def _head(family: str, settings: dict, num_classes: int) -> dict:
-    in_channels = settings['widths'][-1]
-    if family == 'lowformer':
-        return dict(type='LowFormerClsHead', num_classes=num_classes, in_channels=in_channels,
-                    hidden_widths=settings['head_widths'])
-    if family == 'efficientvit':
-        return dict(type='EfficientViTClsHead', num_classes=num_classes,
-                    in_channels=in_channels)
-    # V1 normalises tokens with LayerNorm before its head, V2 feature maps with BatchNorm
-    norm = 'LN' if family == 'efficientformer' else 'BN'
-    return dict(type='EfficientFormerNormClsHead', num_classes=num_classes,
-                in_channels=in_channels, norm_cfg=dict(type=norm))
 
 
 def classifier_cfg(name: str, num_classes: int = 1000) -> dict:
@@ -54,7 +36,7 @@ def classifier_cfg(name: str, num_classes: int = 1000) -> dict:
                 data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
                 backbone=dict(type=f'mmengine.{backbone_cls.__name__}', arch=arch,
                               out_indices=(-1, )),
-                head=_head(family, settings, num_classes))
+                head=backbone_cls.classifier_head(settings, num_classes))
 
 
 def build_classifier(name: str, num_classes: int = 1000, **backbone_options) -> nn.Module:

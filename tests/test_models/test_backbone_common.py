@@ -4,11 +4,13 @@ import pytest
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmlow.models import EfficientFormer, EfficientFormerV2, EfficientViTMSRA, LowFormer
+from mmlow import converters
+from mmlow.models.backbones import FAMILIES as FAMILY_TABLE
 from mmlow.models.weights import WeightsMismatchError
+from mmlow.registry import CHECKPOINT_READERS
 from tests.conftest import randomize_
 
-BACKBONES = [LowFormer, EfficientViTMSRA, EfficientFormer, EfficientFormerV2]
+BACKBONES = list(FAMILY_TABLE.values())
 VARIANTS = [pytest.param(cls, arch, id=f'{cls.family}_{arch}')
             for cls in BACKBONES for arch in cls.arch_zoo]
 FAMILIES = [pytest.param(cls, id=cls.family) for cls in BACKBONES]
@@ -113,3 +115,14 @@ def test_deploy_with_pretrained_loads_then_folds(cls, tmp_path):
             assert (e - g).abs().max().item() <= 1e-4 * max(1., e.abs().max().item())
     with pytest.raises(WeightsMismatchError, match='another architecture'):
         cls(arch=other_arch, init_cfg=pretrained).init_weights()
+
+
+def test_the_family_table_is_the_one_every_part_reads():
+    """Classifiers, checkpoint detection and the checkpoint readers cover exactly the
+    families of mmlow.models.backbones.FAMILIES."""
+    from mmlow.checkpoint import _variant_shapes
+    from mmlow.models.classifiers import BACKBONES as CLASSIFIER_FAMILIES
+    assert CLASSIFIER_FAMILIES is FAMILY_TABLE
+    assert set(converters.FAMILIES) == set(FAMILY_TABLE) <= set(CHECKPOINT_READERS)
+    assert set(_variant_shapes()) == {f'{family}_{arch}' for family, cls in FAMILY_TABLE.items()
+                                      for arch in cls.arch_zoo}

@@ -31,6 +31,12 @@ class StagedBackbone(BaseModule):
     """
     family: str = ''
     arch_zoo: dict = {}
+
+    @classmethod
+    def classifier_head(cls, settings: dict, num_classes: int) -> dict:
+        """Config of the family's ImageNet head on a variant's ``settings`` (the papers'
+        parameter counts include it; classification checkpoints load into it)."""
+        raise NotImplementedError(f'{cls.__name__} has no ImageNet head')
     arch_defaults: dict = {}
     arch_required: Tuple[str, ...] = ('widths', 'depths')
 

@@ -134,6 +134,7 @@ class EfficientFormer(EfficientFormerBase):
         kwargs: see EfficientFormerBase (``out_norm_cfg``, ``pretrain_img_size``, ...).
     """
     family = 'efficientformer'
+    head_norm = 'LN'
     arch_zoo = ARCH_SETTINGS
 
     def __init__(self,

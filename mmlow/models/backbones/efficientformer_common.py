@@ -93,6 +93,13 @@ class EfficientFormerBase(StagedBackbone):
             16, 32), ``frozen_stages``, ``norm_eval``, ``deploy``, ``init_cfg``.
     """
     arch_required = ('widths', 'depths', 'vit_num')
+    # V1 normalises tokens with LayerNorm before its head, V2 feature maps with BatchNorm
+    head_norm = 'BN'
+
+    @classmethod
+    def classifier_head(cls, settings: dict, num_classes: int) -> dict:
+        return dict(type='EfficientFormerNormClsHead', num_classes=num_classes,
+                    in_channels=settings['widths'][-1], norm_cfg=dict(type=cls.head_norm))
 
     def __init__(self, out_norm_cfg: Optional[dict] = None,
                  pretrain_img_size: Union[int, Sequence[int]] = 224, **kwargs):

@@ -231,6 +231,11 @@ class EfficientViTMSRA(StagedBackbone):
     """
     family = 'efficientvit'
     arch_zoo = ARCH_SETTINGS
+
+    @classmethod
+    def classifier_head(cls, settings: dict, num_classes: int) -> dict:
+        return dict(type='EfficientViTClsHead', num_classes=num_classes,
+                    in_channels=settings['widths'][-1])
     arch_defaults = ARCH_DEFAULTS
     arch_required = ('widths', 'depths', 'num_heads', 'kernels')
 

@@ -162,6 +162,11 @@ class LowFormer(StagedBackbone):
     """
     family = 'lowformer'
     arch_zoo = ARCH_SETTINGS
+
+    @classmethod
+    def classifier_head(cls, settings: dict, num_classes: int) -> dict:
+        return dict(type='LowFormerClsHead', num_classes=num_classes,
+                    in_channels=settings['widths'][-1], hidden_widths=settings['head_widths'])
     arch_defaults = ARCH_DEFAULTS
 
     def _num_stages(self, settings: dict) -> int:
