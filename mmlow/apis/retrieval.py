@@ -98,16 +98,17 @@ def embed_paths(model, pipeline: Sequence[dict], paths: Sequence[str],
     return torch.cat(chunks)
 
 
-def retrieve(config: str, checkpoint: str, queries: Sequence[str], topk: int,
-             gallery_dir: Optional[str] = None, cfg_options: Optional[dict] = None) -> dict:
-    """Each query's ``topk`` nearest gallery images.
+def inference_retriever(model, queries: Sequence[str], topk: int = 5,
+                        gallery_dir: Optional[str] = None) -> dict:
+    """Each query image's ``topk`` nearest gallery images, as mmdet's ``inference_detector``
+    for a retriever made by :func:`mmlow.apis.init_model` (its ``cfg`` gives the pipeline and
+    the gallery).
 
     The gallery is ``gallery_dir`` (any images, no labels) or, by default, the config's
     gallery dataset (with labels). A query that is itself a gallery image takes its label
     from there and is left out of its own results.
     """
-    cfg = load_config(config, cfg_options)
-    model = build_retriever(cfg, checkpoint)
+    cfg = model.cfg
     pipeline = cfg.test_dataloader.dataset.pipeline
     query_paths = [osp.abspath(p) for p in queries]
     if gallery_dir is not None:
@@ -135,6 +136,14 @@ def retrieve(config: str, checkpoint: str, queries: Sequence[str], topk: int,
                              label=None if gallery_labels is None else int(gallery_labels[i]))
                         for i, score in picked]))
     return dict(results=results)
+
+
+def retrieve(config: str, checkpoint: str, queries: Sequence[str], topk: int,
+             gallery_dir: Optional[str] = None, cfg_options: Optional[dict] = None) -> dict:
+    """tools/retrieve.py: :func:`inference_retriever` with the trained retriever of
+    ``config`` and ``checkpoint``."""
+    model = build_retriever(load_config(config, cfg_options), checkpoint)
+    return inference_retriever(model, queries, topk, gallery_dir)
 
 
 RIGHT, WRONG, UNKNOWN, QUERY = (60, 180, 60), (40, 40, 220), (160, 160, 160), (200, 120, 0)

@@ -2,9 +2,11 @@
 frames, and the video demo (tools/track_demo.py)."""
 import os
 import os.path as osp
+from typing import Sequence, Tuple
 
 import cv2
 import numpy as np
+import torch
 from mmengine.config import Config
 
 from mmlow.datasets.tracking import read_image
@@ -13,7 +15,16 @@ from mmlow.fileio import IMAGE_SUFFIXES
 from mmlow.models.tracking import CropTracker
 from mmlow.runner.tracking_test import track_sequence
 
-__all__ = ['build_tracker_model', 'iter_frames', 'track_sequence', 'track_video']
+__all__ = ['build_tracker_model', 'inference_tracker', 'iter_frames', 'track_sequence',
+           'track_video']
+
+
+def inference_tracker(model, frames: Sequence[str], init_box) -> Tuple[np.ndarray, np.ndarray]:
+    """Track the target of ``init_box`` (x, y, w, h on the first frame) through ``frames``
+    (image files) with a tracker made by :func:`mmlow.apis.init_model`, as mmdet's
+    ``inference_detector``: the boxes (first = the given box) and per-frame seconds."""
+    with torch.no_grad():
+        return track_sequence(CropTracker.from_model(model.eval()), frames, init_box)
 
 
 def iter_frames(source: str):

@@ -140,3 +140,16 @@ def test_untrained_retriever_is_built_quietly(capsys):
     build_retriever(cfg, None)
     captured = capsys.readouterr()
     assert 'init_weights' not in captured.out + captured.err
+
+
+def test_the_inference_api_finds_what_the_tool_finds(trained, tmp_path):
+    """init_model + inference_retriever, as a user calls them, give the tool's answer."""
+    from mmlow.apis import inference_retriever, init_model
+    from mmlow.runner import latest_checkpoint
+    config, work_dir, data = trained
+    queries = [osp.join(data, 'images', f'{identity:04d}_00.png') for identity in (4, 5)]
+    answer = tmp_path / 'tool.json'
+    assert retrieve_main([config, work_dir, '--query', *queries, '--topk', '3', '--out',
+                          str(tmp_path / 'grid.png'), '--json', str(answer)]) == 0
+    model = init_model(config, latest_checkpoint(work_dir))
+    assert inference_retriever(model, queries, topk=3) == json.loads(answer.read_text())

@@ -203,3 +203,20 @@ def test_train_tool_trains_a_tracking_config_and_test_tool_reads_its_work_dir(ti
     assert 'AO' in capsys.readouterr().out
     name = next(iter(truth))
     assert osp.isfile(osp.join(work_dir, 'results', name, f'{name}_001.txt'))
+
+
+def test_the_inference_api_tracks_as_the_test_tool_does(tiny, tmp_path):
+    """init_model + inference_tracker, as a user calls them, give the test tool's boxes."""
+    from mmlow.apis import inference_tracker, init_model
+    from mmlow.datasets.tracking import GOT10kReader
+    root, truth, checkpoint, config = tiny
+    result_dir = tmp_path / 'results'
+    assert _tool('test').main([config, checkpoint, '--out', str(result_dir),
+                               '--work-dir', str(tmp_path / 'wd')]) == 0
+    model = init_model(config, checkpoint)
+    for sequence in GOT10kReader(str(root / 'data'), 'val'):
+        boxes, times = inference_tracker(model, sequence.frames, sequence.boxes[0])
+        written = np.loadtxt(result_dir / sequence.name / f'{sequence.name}_001.txt',
+                             delimiter=',')
+        np.testing.assert_allclose(boxes, written, atol=1e-3)  # the file keeps 3 decimals
+        assert len(times) == len(sequence.frames)
