@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 import mmcv
 import numpy as np
@@ -24,9 +24,22 @@ from mmlow.errors import ConfigError, DataError, DataMissingError, UserError
 CORRUPT_IMAGE_POLICIES = ('error', 'skip')
 
 
-def _image_folders(data_prefix: Optional[dict], root: str = '') -> list:
-    return [osp.join(root, path) for key, path in (data_prefix or {}).items()
-            if isinstance(path, str) and path and key in ('img', 'img_path')]
+IMAGE_PREFIXES = ('img', 'img_path')
+
+
+def dataset_paths(cfg: dict) -> Tuple[str, Dict[str, str]]:
+    """A dataset config's annotation file and data prefixes, joined to its ``data_root`` as
+    OpenMMLab's datasets join them ('' when it names no annotation file)."""
+    root = cfg.get('data_root') or ''
+    ann_file = osp.join(root, cfg['ann_file']) if cfg.get('ann_file') else ''
+    prefixes = {key: osp.join(root, path) for key, path in (cfg.get('data_prefix') or {}).items()
+                if isinstance(path, str) and path}
+    return ann_file, prefixes
+
+
+def _image_folders(data_prefix: Optional[dict]) -> list:
+    return [path for key, path in (data_prefix or {}).items()
+            if isinstance(path, str) and path and key in IMAGE_PREFIXES]
 
 
 def _check_annotation_file(path: str) -> None:
@@ -85,10 +98,8 @@ def diagnose_config(cfg: dict) -> None:
     """:func:`diagnose` for a dataset config (that failed to build), paths joined as
     OpenMMLab's datasets join them."""
     for leaf in leaf_datasets(cfg):
-        root = leaf.get('data_root') or ''
-        ann_file = leaf.get('ann_file') or ''
-        _check_files(osp.join(root, ann_file) if ann_file else '',
-                     _image_folders(leaf.get('data_prefix'), root))
+        ann_file, prefixes = dataset_paths(leaf)
+        _check_files(ann_file, _image_folders(prefixes))
 
 
 def unreadable_image(results: Optional[dict]) -> Optional[str]:

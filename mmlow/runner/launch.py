@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 
 from mmlow.config import config_scope, load_config
 from mmlow.datasets.shapes import not_generated_yet
-from mmlow.datasets.validation import leaf_datasets
+from mmlow.datasets.validation import dataset_paths, leaf_datasets
 from mmlow.errors import ConfigError, DataMissingError
 from mmlow.models.wiring import check_neck_fits_backbone
 
@@ -74,13 +74,8 @@ def _expected_paths(scope: str, dataset: dict) -> List[str]:
     listed = getattr(_dataset_class(scope, dataset.get('type')), 'expected_files', None)
     if listed is not None:  # readers of released layouts name their own files
         return [osp.join(root, path) for path in listed(dataset.get('split'))]
-    paths = []
-    if dataset.get('ann_file'):
-        paths.append(osp.join(root, dataset['ann_file']))
-    for prefix in (dataset.get('data_prefix') or {}).values():
-        if isinstance(prefix, str) and prefix:
-            paths.append(osp.join(root, prefix))
-    return paths
+    ann_file, prefixes = dataset_paths(dataset)
+    return ([ann_file] if ann_file else []) + list(prefixes.values())
 
 
 def _dataset_class(scope: str, type_name):
@@ -160,8 +155,9 @@ def check_data(cfg: Config, splits=('train', 'val', 'test'),
                 continue
             for path in _expected_paths(scope, dataset):
                 expect(path)
-            if dataset.get('ann_file'):
-                ann_files.append(osp.join(dataset.get('data_root') or '', dataset['ann_file']))
+            ann_file, _ = dataset_paths(dataset)
+            if ann_file:
+                ann_files.append(ann_file)
         for ann_file in _evaluator_ann_files(cfg, split):
             if any(osp.abspath(ann_file).startswith(root + os.sep) for root in to_generate):
                 continue
