@@ -1,10 +1,8 @@
 import os
-import warnings
 
 import pytest
 import torch
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 import mmlow  # noqa: E402,F401

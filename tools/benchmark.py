@@ -17,16 +17,14 @@ N pairs per image pass the score threshold ('all': NMS sees the test_cfg's maxim
 """
 import argparse
 import sys
-import warnings
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
-import mmlow  # noqa: E402,F401
-from mmlow.runner import positive_int, run_cli  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import positive_int, run_cli
 from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
-from mmlow.deploy.detection import candidates_argument  # noqa: E402
-from mmlow.benchmark.pipeline import (benchmark_configs,  # noqa: E402
+from mmlow.deploy.detection import candidates_argument
+from mmlow.benchmark.pipeline import (benchmark_configs,
                                       config_checkpoint_pairs)
 
 

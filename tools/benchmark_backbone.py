@@ -12,15 +12,12 @@ computes the last stage's feature map (timm through forward_intermediates), chec
 timm first.
 """
 import argparse
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+import torch
 
-import torch  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner.cli import backend_argument  # noqa: E402
-from mmlow.reports.timm_pair import backbone_report  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner.cli import backend_argument
+from mmlow.reports.timm_pair import backbone_report
 
 FLAGSHIPS = ('lowformer_b1', 'efficientvit_m4', 'efficientformer_l1', 'efficientformerv2_s1')
 

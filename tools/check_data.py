@@ -2,17 +2,14 @@
 that a long run is not stopped by the first one it meets."""
 import argparse
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import load_config, positive_int, run_cli  # noqa: E402
-from mmlow.runner.cli import USER_ERROR_EXIT  # noqa: E402
-from mmlow.runner.data_check import SPLITS, check_config_data  # noqa: E402
-from mmlow.fileio import atomic_write  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import load_config, positive_int, run_cli
+from mmlow.runner.cli import USER_ERROR_EXIT
+from mmlow.runner.data_check import SPLITS, check_config_data
+from mmlow.fileio import atomic_write
 
 
 def parse_args(argv=None):

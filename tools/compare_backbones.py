@@ -17,17 +17,14 @@ compare.md, compare.json, compare.png and compare.svg to --out-dir. Detector row
 """
 import argparse
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+import torch
 
-import torch  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import positive_int  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import positive_int
 from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
-from mmlow.deploy.detection import candidates_argument  # noqa: E402
-from mmlow.reports.swaps import compare_backbones  # noqa: E402
+from mmlow.deploy.detection import candidates_argument
+from mmlow.reports.swaps import compare_backbones
 
 
 def parse_args(argv=None):

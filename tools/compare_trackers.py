@@ -4,13 +4,10 @@ the network's per-frame speed on each CPU backend."""
 import argparse
 import os.path as osp
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import load_config, resolve_checkpoint, run_cli  # noqa: E402
-from mmlow.reports.trackers import CPU_BACKENDS, compare_on_synthetic  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import load_config, resolve_checkpoint, run_cli
+from mmlow.reports.trackers import CPU_BACKENDS, compare_on_synthetic
 
 
 def main(argv=None):

@@ -9,14 +9,11 @@ had a classifier), the layout of an mmpretrain ImageClassifier; use it in a conf
 """
 import argparse
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import run_cli  # noqa: E402
-from mmlow.runner.convert import convert_file  # noqa: E402
-from mmlow.models.classifiers import BACKBONES  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import run_cli
+from mmlow.runner.convert import convert_file
+from mmlow.models.classifiers import BACKBONES
 
 
 def main(argv=None):

@@ -15,17 +15,14 @@ within 1e-4.
 """
 import argparse
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import positive_int, run_cli  # noqa: E402
-from mmlow.deploy.export import export_config_onnx  # noqa: E402
-from mmlow.deploy import OutputMismatchError  # noqa: E402
-from mmlow.deploy.backends import ONNX_OPSET  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import positive_int, run_cli
+from mmlow.deploy.export import export_config_onnx
+from mmlow.deploy import OutputMismatchError
+from mmlow.deploy.backends import ONNX_OPSET
 
 
 def parse_args(argv=None):

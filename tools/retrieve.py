@@ -8,17 +8,14 @@ identity, red = another); with --gallery DIR every image under DIR (no labels: g
 """
 import argparse
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+import mmengine
+from mmengine.config import DictAction
 
-import mmengine  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import resolve_checkpoint, run_cli  # noqa: E402
-from mmlow.apis.retrieval import draw_retrieval_grid, retrieve  # noqa: E402
-from mmlow.fileio import ATOMIC  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import resolve_checkpoint, run_cli
+from mmlow.apis.retrieval import draw_retrieval_grid, retrieve
+from mmlow.fileio import ATOMIC
 
 
 def parse_args(argv=None):

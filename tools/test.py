@@ -3,18 +3,15 @@ tracking AO / success)."""
 import argparse
 import numbers
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+import mmengine
 
-import mmengine  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import add_common_args, run_cli, run_testing  # noqa: E402
-from mmlow.runner.testing import metrics_markdown, prepare_test_config  # noqa: E402
-from mmlow.runner.tracking_test import evaluate_tracking_checkpoint  # noqa: E402
-from mmlow.deploy import BACKENDS  # noqa: E402
-from mmlow.fileio import ATOMIC  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import add_common_args, run_cli, run_testing
+from mmlow.runner.testing import metrics_markdown, prepare_test_config
+from mmlow.runner.tracking_test import evaluate_tracking_checkpoint
+from mmlow.deploy import BACKENDS
+from mmlow.fileio import ATOMIC
 
 
 def parse_args(argv=None):

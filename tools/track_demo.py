@@ -2,13 +2,10 @@
 drawn on every frame."""
 import argparse
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import load_config, resolve_checkpoint, run_cli  # noqa: E402
-from mmlow.apis.tracking import track_video  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import load_config, resolve_checkpoint, run_cli
+from mmlow.apis.tracking import track_video
 
 
 def parse_box(text: str):

@@ -2,11 +2,8 @@
 import argparse
 import os
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
-import mmlow  # noqa: E402,F401  (registry + stack fixes)
+import mmlow  # noqa: F401  (registry + stack fixes)
 from mmlow.runner import add_common_args, enable_amp, prepare_config, run_cli, run_training
 
 

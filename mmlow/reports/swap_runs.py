@@ -8,6 +8,7 @@ import time
 from typing import List, Optional, Sequence, Tuple, Union
 
 from mmlow.reports.swaps import compare_backbones
+from mmlow.runner.checkpoint import latest_checkpoint
 
 # metrics worth a column, in this order, when the evaluation reports them
 METRICS = ('coco/bbox_mAP', 'coco/segm_mAP', 'mIoU', 'aAcc', 'accuracy/top1',
@@ -44,13 +45,17 @@ def _run(command: List[str], what: str) -> None:
 def train_and_test(config: str, work_dir: str, train_command: List[str],
                    test_command: List[str]) -> dict:
     """Train ``config`` (resuming, so a finished run is not repeated), evaluate its last
-    checkpoint; returns the metrics and the training minutes."""
+    checkpoint unless that was evaluated already; returns the metrics and the training
+    minutes."""
     _run(train_command + [config, '--work-dir', work_dir, '--resume'],
          f'training {osp.basename(config)}')
     metrics_file = osp.join(work_dir, 'test_metrics.json')
-    _run(test_command + [config, work_dir, '--work-dir', osp.join(work_dir, 'test'),
-                         '--metrics-out', metrics_file],
-         f'evaluating {osp.basename(config)}')
+    checkpoint = latest_checkpoint(work_dir)
+    if not (osp.isfile(metrics_file) and checkpoint and
+            osp.getmtime(metrics_file) > osp.getmtime(checkpoint)):  # else: already evaluated
+        _run(test_command + [config, work_dir, '--work-dir', osp.join(work_dir, 'test'),
+                             '--metrics-out', metrics_file],
+             f'evaluating {osp.basename(config)}')
     with open(metrics_file) as f:
         metrics = json.load(f)
     metrics[TRAIN_MINUTES] = training_minutes(work_dir)

@@ -31,11 +31,12 @@ def test_trains_evaluates_and_writes_one_table(tmp_path, repo_root, capsys):
     for suffix in ('png', 'svg', 'json'):
         assert (work_dir / f'compare.{suffix}').stat().st_size > 0
 
-    # a second call keeps the finished runs: nothing is trained again (one config is enough)
+    # a second call keeps the finished runs: nothing is trained or evaluated again
     checkpoint = work_dir / SWAPS[0] / 'epoch_1.pth'
-    stamp = checkpoint.stat().st_mtime_ns
+    metrics = work_dir / SWAPS[0] / 'test_metrics.json'
+    stamps = checkpoint.stat().st_mtime_ns, metrics.stat().st_mtime_ns
     assert compare_swaps_main(args[:1] + args[len(SWAPS):]) == 0
-    assert checkpoint.stat().st_mtime_ns == stamp
+    assert (checkpoint.stat().st_mtime_ns, metrics.stat().st_mtime_ns) == stamps
     assert json.loads((work_dir / 'results.json').read_text())[SWAPS[0]]['train min'] == \
         results[SWAPS[0]]['train min']
 

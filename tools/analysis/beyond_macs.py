@@ -15,16 +15,13 @@ import json
 import os
 import os.path as osp
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+import torch
+from tqdm import tqdm
 
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner.cli import backend_argument  # noqa: E402
-from mmlow.reports.beyond_macs import (ALL_BACKBONES, CPU_VARIANTS,  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner.cli import backend_argument
+from mmlow.reports.beyond_macs import (ALL_BACKBONES, CPU_VARIANTS,
                                          beyond_macs_plot, beyond_macs_table,
                                          measure_backbones, variant_name)
 

@@ -10,16 +10,13 @@ process; prints the median and fastest loop time of each and their ratios.
 import argparse
 import statistics
 import time
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+import torch
+from mmengine.config import DictAction
 
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import build_runner, load_config  # noqa: E402
-from mmlow.engine import LatencyHook  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import build_runner, load_config
+from mmlow.engine import LatencyHook
 
 
 def main(argv=None):

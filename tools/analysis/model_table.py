@@ -6,12 +6,9 @@ Counts are of the classification model (backbone + its ImageNet head), as the pa
 see mmlow.reports.model_table.
 """
 import argparse
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
-import mmlow  # noqa: E402,F401
-from mmlow.reports.model_table import PAPER, model_table  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.reports.model_table import PAPER, model_table
 
 
 def main(argv=None):

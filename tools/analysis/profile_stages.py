@@ -13,17 +13,14 @@ stage covers (the step's Python glue); stages and other add up to the step.
 import argparse
 import json
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import positive_int, run_cli  # noqa: E402
-from mmlow.deploy import BACKENDS  # noqa: E402
-from mmlow.deploy.detection import candidates_argument  # noqa: E402
-from mmlow.benchmark.stages import profile_stages, stages_table  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import positive_int, run_cli
+from mmlow.deploy import BACKENDS
+from mmlow.deploy.detection import candidates_argument
+from mmlow.benchmark.stages import profile_stages, stages_table
 
 
 def main(argv=None):

@@ -9,15 +9,12 @@
 import argparse
 import json
 import sys
-import warnings
 
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from mmengine.config import DictAction
 
-from mmengine.config import DictAction  # noqa: E402
-
-import mmlow  # noqa: E402,F401
-from mmlow.runner import resolve_checkpoint, run_cli  # noqa: E402
-from mmlow.reports.retrieval_baselines import metrics_table, retrieval_baselines  # noqa: E402
+import mmlow  # noqa: F401
+from mmlow.runner import resolve_checkpoint, run_cli
+from mmlow.reports.retrieval_baselines import metrics_table, retrieval_baselines
 
 
 def main(argv=None):
