@@ -26,9 +26,15 @@ def test_every_task_has_shapes_configs():
     assert len(SHAPES_CONFIGS) == 9  # LowFormer-B1, EfficientViT-M4, EfficientFormer-L1 each
 
 
-# the demo config trains, resumes and tests in tests/test_engine/test_retinanet_shapes.py
+# Not repeated here: the demo config trains, resumes and tests in test_retinanet_shapes.py; the
+# Mask R-CNN heads train here under LowFormer-B1, and the EfficientViT-M4 / EfficientFormer-L1
+# backbones under RetinaNet and Semantic FPN (the suite's time goes to what is not yet covered)
+COVERED_ELSEWHERE = ('retinanet_lowformer_b1_shapes.py', 'mask-rcnn_efficientvit_m4_shapes.py',
+                     'mask-rcnn_efficientformer_l1_shapes.py')
+
+
 @pytest.mark.parametrize('config', [c for c in SHAPES_CONFIGS
-                                    if not c.endswith('retinanet_lowformer_b1_shapes.py')])
+                                    if not c.endswith(COVERED_ELSEWHERE)])
 def test_shapes_config_trains_and_validates(config, tmp_path):
     cfg = tiny_shapes_cfg(os.path.join(REPO_ROOT, config), str(tmp_path / 'shapes'),
                           str(tmp_path / 'work'), iterations=2)
