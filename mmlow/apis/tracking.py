@@ -1,4 +1,4 @@
-"""The tracking inference API: a tracker from a config and checkpoint, tracking a sequence of
+"""The tracking inference API (a tracker from mmlow.apis.init_model): tracking a sequence of
 frames, and the video demo (tools/track_demo.py)."""
 import os
 import os.path as osp
@@ -10,13 +10,12 @@ import torch
 from mmengine.config import Config
 
 from mmlow.datasets.tracking import read_image
-from mmlow.deploy.loading import build_tracker_model
+from mmlow.deploy.loading import build_model
 from mmlow.fileio import IMAGE_SUFFIXES
 from mmlow.models.tracking import CropTracker
 from mmlow.runner.tracking_test import track_sequence
 
-__all__ = ['build_tracker_model', 'inference_tracker', 'iter_frames', 'track_sequence',
-           'track_video']
+__all__ = ['inference_tracker', 'iter_frames', 'track_sequence', 'track_video']
 
 
 def inference_tracker(model, frames: Sequence[str], init_box) -> Tuple[np.ndarray, np.ndarray]:
@@ -53,7 +52,7 @@ def track_video(cfg: Config, checkpoint: str, source: str, init_box, out_path: s
                 fps: float = 25.0) -> np.ndarray:
     """Track from ``init_box`` (x, y, w, h on the first frame) and write every frame with its
     box drawn into ``out_path`` (mp4). Returns the boxes."""
-    tracker = CropTracker.from_model(build_tracker_model(cfg, checkpoint))
+    tracker = CropTracker.from_model(build_model(cfg, checkpoint))
     writer, boxes = None, []
     for index, frame in enumerate(iter_frames(source)):
         if index == 0:

@@ -52,8 +52,7 @@ def dataset_files(dataset) -> Iterator[ListedFile]:
     """The image files of a built dataset (through mmengine's and mmlow's wrappers): each
     sample's image and segmentation map, every frame of every tracking sequence."""
     if isinstance(dataset, TrackingPairDataset):
-        for sequence in dataset.sequences:
-            yield from sequences_files([sequence])
+        yield from sequences_files(dataset.sequences)
     elif hasattr(dataset, 'datasets'):  # ConcatDataset
         for part in dataset.datasets:
             yield from dataset_files(part)

@@ -1,5 +1,6 @@
-"""A model from a task config for benchmarking and export: built in eval mode, with the
-given checkpoint or with its own random initialisation (no pretrained weights are looked for)."""
+"""A model from a task config, as the inference API, the deployment and the measurements build
+it: in eval mode, with the given checkpoint or with its own random initialisation (no
+pretrained weights are looked for)."""
 import glob
 import logging
 import os.path as osp
@@ -117,9 +118,3 @@ def image_batches(config: str, images_dir: str, batch_size: int,
             samples.append(sample)
     return [pseudo_collate(samples[start:start + batch_size])
             for start in range(0, len(samples), batch_size)]
-
-
-def build_tracker_model(cfg: Config, checkpoint: Optional[str] = None,
-                        strict: bool = True) -> torch.nn.Module:
-    """The model of a tracking config (:func:`build_model`)."""
-    return build_model(cfg, checkpoint, strict)

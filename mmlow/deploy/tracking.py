@@ -12,7 +12,7 @@ from mmengine.config import Config
 
 from mmlow.models.tracking import CropTracker, SearchBranch, TemplateBranch
 from .backends import build_backend
-from .loading import build_tracker_model
+from .loading import build_model
 
 
 class CachedTemplateSearch(nn.Module):
@@ -91,7 +91,7 @@ def export_tracker(cfg: Config, checkpoint: Optional[str], out_dir: str,
                    opset: int = 17) -> Tuple[str, float]:
     """tools/export_onnx.py for tracking configs: the two graphs in ``out_dir``; returns the
     report and ONNX Runtime's largest absolute error against eager."""
-    model = build_tracker_model(cfg, checkpoint)
+    model = build_model(cfg, checkpoint)
     template_path, search_path = export_tracker_onnx(model, out_dir, opset)
     error = tracker_onnx_error(model, template_path, search_path)
     return (f'wrote {template_path} (template crop {model.template_size} px -> features) and '

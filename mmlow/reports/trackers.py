@@ -10,7 +10,7 @@ from mmengine.registry import DATASETS
 
 from mmlow.benchmark.tracking import benchmark_tracker
 from mmlow.deploy import BackendUnavailableError, available_backends
-from mmlow.deploy.loading import build_tracker_model
+from mmlow.deploy.loading import build_model
 from mmlow.deploy.tracking import export_tracker_onnx, onnx_crop_tracker
 from mmlow.evaluation.tracking import format_table
 from mmlow.models.tracking import CropTracker, NCCTracker, StaticTracker
@@ -44,7 +44,7 @@ def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str,
     """Our tracker (eager and ONNX Runtime), a never-moving box and NCC template matching on
     the config's held-out sequences: one table of AO / SR0.50 / SR0.75, FPS as GOT-10k
     defines it (mean of per-frame 1/t) and the median time per tracked frame."""
-    model = build_tracker_model(cfg, checkpoint)
+    model = build_model(cfg, checkpoint)
     reader = DATASETS.build(dict(cfg.tracking_test.reader))
     onnx_paths = export_tracker_onnx(model, osp.join(work_dir, 'onnx'))
     trackers = {

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import DATASETS
 
 from mmlow.datasets.tracking import read_image
-from mmlow.deploy.loading import build_tracker_model
+from mmlow.deploy.loading import build_model
 from mmlow.evaluation.tracking import evaluate_result_dir, format_table, write_got10k_result
 from mmlow.fileio import ATOMIC
 from mmlow.models.tracking import CropTracker
@@ -58,7 +58,7 @@ def evaluate_config(cfg: Config, result_dir: str) -> Dict:
 def run_tracking_test(cfg: Config, checkpoint: str, result_dir: str,
                       strict: bool = True) -> Dict:
     """tools/test.py for tracking configs: track the test set, write results, print scores."""
-    model = build_tracker_model(cfg, checkpoint, strict)
+    model = build_model(cfg, checkpoint, strict)
     reader = DATASETS.build(dict(cfg.tracking_test.reader))
     with torch.no_grad():
         run_on_dataset(CropTracker.from_model(model), reader, result_dir)
