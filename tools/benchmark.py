@@ -24,6 +24,7 @@ import mmlow  # noqa: F401
 from mmlow.runner import positive_int, run_cli
 from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
 from mmlow.deploy.detection import candidates_argument
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
 from mmlow.benchmark.pipeline import (benchmark_configs,
                                       config_checkpoint_pairs)
 
@@ -33,7 +34,11 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
     parser.add_argument('--backend', default='cpu', choices=list(BACKENDS))
-    parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, openvino: bf16)')
+    parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, '
+                        'openvino: bf16; onnxruntime, openvino: int8)')
+    parser.add_argument('--calib', type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
+                        help='int8: calibrate on this many training images of each config '
+                        '(default: %(default)s)')
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))  # DEFAULT_SHAPES
     parser.add_argument('--batch', type=positive_int, default=1)
     parser.add_argument('--iters', type=positive_int, default=50, help='timed iterations')
@@ -62,7 +67,7 @@ def main(argv=None):
             precision=args.precision, shape=args.shape, batch=args.batch,
             backbone_only=args.backbone_only, cfg_options=args.cfg_options,
             candidates=args.candidates, images_dir=args.images,
-            fast_postprocess=not args.mmdet_filter)
+            fast_postprocess=not args.mmdet_filter, calibration_images=args.calib)
         print(report)
         return 0
     return run_cli(benchmark, user_errors=(BackendUnavailableError, OutputMismatchError,

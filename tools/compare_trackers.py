@@ -6,7 +6,8 @@ import os.path as osp
 import sys
 
 import mmlow  # noqa: F401
-from mmlow.runner import load_config, resolve_checkpoint, run_cli
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
+from mmlow.runner import load_config, positive_int, resolve_checkpoint, run_cli
 from mmlow.reports.trackers import CPU_BACKENDS, compare_on_synthetic
 
 
@@ -17,7 +18,12 @@ def main(argv=None):
     parser.add_argument('--work-dir', help='results and ONNX graphs go here (default: '
                         'work_dirs/<config>/compare)')
     parser.add_argument('--backends', nargs='+', default=list(CPU_BACKENDS),
-                        help='backends for the network-speed table (default: %(default)s)')
+                        help='backends (NAME or NAME/PRECISION) for the network-speed table; '
+                        'NAME/int8 items (onnxruntime, openvino) also track with the INT8 '
+                        'graphs (default: %(default)s)')
+    parser.add_argument('--calib', type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
+                        help='int8: calibrate on this many training pairs (default: '
+                        '%(default)s)')
     args = parser.parse_args(argv)
 
     def compare() -> int:
@@ -25,7 +31,7 @@ def main(argv=None):
         work_dir = args.work_dir or osp.join(
             'work_dirs', osp.splitext(osp.basename(args.config))[0], 'compare')
         _, table = compare_on_synthetic(cfg, resolve_checkpoint(args.checkpoint), work_dir,
-                                        args.backends)
+                                        args.backends, args.calib)
         print(table)
         return 0
     return run_cli(compare)

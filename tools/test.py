@@ -11,6 +11,7 @@ from mmlow.runner import add_common_args, run_cli, run_testing
 from mmlow.runner.testing import metrics_markdown, prepare_test_config
 from mmlow.runner.tracking_test import evaluate_tracking_checkpoint
 from mmlow.deploy import BACKENDS
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
 from mmlow.fileio import ATOMIC
 
 
@@ -26,7 +27,11 @@ def parse_args(argv=None):
                         help='evaluate (and time) the deployed model on this backend: the '
                         'metrics of what it computes, e.g. onnxruntime, or cpu with '
                         '--precision bf16')
-    parser.add_argument('--precision', help='the backend\'s precision where it has a choice')
+    parser.add_argument('--precision', help='the backend\'s precision where it has a choice '
+                        '(int8: onnxruntime, openvino)')
+    parser.add_argument('--calib', type=int, default=DEFAULT_CALIBRATION_IMAGES,
+                        help='int8: calibrate on this many training images (default: '
+                        '%(default)s)')
     return parser.parse_args(argv)
 
 

@@ -13,11 +13,14 @@ from mmlow.deploy.backend_model import BackendModel
 from mmlow.deploy.backends import BACKENDS, build_backend
 from mmlow.deploy.detection import PostprocessCounter, mean_counts, set_candidates
 from mmlow.deploy.loading import DEFAULT_SHAPES, image_batches, model_from_config
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, calibration_from_config
+from mmlow.deploy.tracking import tracker_calibration
+from mmlow.config import config_path, load_config
 from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
 from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
 from .timing import device_sync, time_interleaved
-from .tracking import build_tracker_steps
+from mmlow.deploy.tracking import build_tracker_steps
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
                 '| p90 ms/img | FPS | forward ms/img | NMS in/img | boxes/img | GMACs/img '
@@ -32,15 +35,23 @@ class Candidate:
     every input shape is built before timing). ``candidates`` (a count or 'all') sets a
     single-stage detector's classification bias so that about that many (score, class) pairs
     per image pass the score threshold (mmlow.deploy.detection.set_candidates, on the first
-    batch); ``fast_postprocess`` False keeps mmdet's dense score filter.
+    batch); ``fast_postprocess`` False keeps mmdet's dense score filter. At int8 the model is
+    quantized on ``calibration_images`` images of the config's training set
+    (mmlow.deploy.quantize).
     """
 
     def __init__(self, config: str, checkpoint: Optional[str], backend: str,
                  precision: Optional[str] = None, shape: Optional[Tuple[int, int]] = None,
                  batch: int = 1, backbone_only: bool = False,
                  cfg_options: Optional[dict] = None, candidates: Union[int, str, None] = None,
-                 images_dir: Optional[str] = None, fast_postprocess: bool = True):
+                 images_dir: Optional[str] = None, fast_postprocess: bool = True,
+                 calibration_images: int = DEFAULT_CALIBRATION_IMAGES):
         model, scope = model_from_config(config, checkpoint, cfg_options)
+        calibration = None
+        if precision == 'int8':
+            cfg = load_config(config_path(config), cfg_options)
+            calibration = (tracker_calibration if hasattr(model, 'search_forward') else
+                           calibration_from_config)(cfg, model, calibration_images)
         self.config = osp.basename(config)
         self.name = model_name(model)
         self.backend = backend
@@ -53,14 +64,15 @@ class Candidate:
         if hasattr(model, 'search_forward'):
             # a tracker: the per-frame step, its template's features computed once and cached
             self.mode = 'tracking'
-            _, _, step, search = build_tracker_steps(model, backend, precision)
+            _, _, step, search = build_tracker_steps(model, backend, precision, calibration)
             self.precision, self.input_shape = step.precision, list(search.shape)
             self.run = lambda: step(search)
             return
         self.shape = tuple(shape or DEFAULT_SHAPES[scope])
         if backbone_only:
             inputs = torch.randn(batch, 3, *self.shape)
-            forward = build_backend(backend, model.backbone, inputs, precision)
+            forward = build_backend(backend, model.backbone, inputs, precision,
+                                    calibration=calibration)
             # already where the backend runs: a timed call must not copy it there each time
             inputs = inputs.to(forward.device)
             self.precision, self.input_shape = forward.precision, list(inputs.shape)
@@ -73,7 +85,7 @@ class Candidate:
             with torch.inference_mode():
                 inputs = model.data_preprocessor(batches[0], False)['inputs']
             set_candidates(model, inputs, candidates)
-        backend_model = BackendModel(model, backend, precision, fast_postprocess)
+        backend_model = BackendModel(model, backend, precision, fast_postprocess, calibration)
         for data in batches:
             backend_model.test_step(data)  # builds (and checks) the backend per input shape
         self.precision = backend_model.precision

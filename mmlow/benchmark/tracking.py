@@ -6,16 +6,18 @@ from typing import Optional
 
 import torch.nn as nn
 
-from mmlow.deploy.tracking import build_tracker_steps
+from mmlow.deploy.tracking import TrackerCalibration, build_tracker_steps
 from .record import latency_stats
 
 
 def benchmark_tracker(model: nn.Module, backend: str = 'cpu', iters: int = 50,
-                      warmup: int = 10, precision: Optional[str] = None, seed: int = 0) -> dict:
+                      warmup: int = 10, precision: Optional[str] = None, seed: int = 0,
+                      calibration: Optional[TrackerCalibration] = None) -> dict:
     """Median / p90 per-frame latency and FPS of the search step, and the template step's
-    median time, on ``backend`` (any of mmlow.deploy.BACKENDS)."""
+    median time, on ``backend`` (any of mmlow.deploy.BACKENDS; int8 quantized on
+    ``calibration``)."""
     template_step, template, search_step, search = build_tracker_steps(
-        model, backend, precision, seed)
+        model, backend, precision, calibration, seed)
 
     def timed(step, inputs, count):
         times = []

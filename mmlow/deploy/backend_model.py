@@ -15,6 +15,7 @@ import torch.nn as nn
 
 from mmlow.deploy.backends import BACKENDS, CompiledForward, build_backend, check_backend, deploy_copy
 from mmlow.deploy.detection import dense_head, preselect_top_priors
+from mmlow.deploy.quantize import Calibration, require_calibration
 
 # eager PyTorch: no backend build, so any model runs whole
 EAGER_BACKENDS = ('cpu', 'cuda')
@@ -59,11 +60,17 @@ class BackendModel:
     A single-stage detector's head (``dense_head``, the predictor's copy) post-processes
     through mmlow's top-k preselection (mmlow.deploy.detection.preselect_top_priors, the
     same boxes as mmdet's own) unless ``fast_postprocess`` is False.
+
+    At ``int8`` every build is quantized on ``calibration`` (mmlow.deploy.quantize), which it
+    requires.
     """
 
     def __init__(self, model: nn.Module, backend: str, precision: Optional[str] = None,
-                 fast_postprocess: bool = True):
+                 fast_postprocess: bool = True, calibration: Optional[Calibration] = None):
         self.precision = check_backend(backend, precision)
+        if self.precision == 'int8':
+            require_calibration(calibration, backend)
+        self.calibration = calibration
         self.backend = backend
         self.device = BACKENDS[backend].device
         self.reference = model
@@ -107,7 +114,8 @@ class BackendModel:
         shape = tuple(inputs.shape)
         if shape not in self.builds:
             self.builds[shape] = build_backend(self.backend, self.reference, inputs,
-                                               self.precision, deployed=self.deployed)
+                                               self.precision, deployed=self.deployed,
+                                               calibration=self.calibration)
             self.built_last_step = True
         return self.builds[shape]
 

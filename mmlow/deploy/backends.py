@@ -25,10 +25,11 @@ from torch.utils._pytree import TreeSpec, tree_flatten, tree_unflatten
 
 from mmlow.analysis.memory import check_forward_fits, network_forward
 from mmlow.models.layers import switch_to_deploy
+from .quantize import Calibration, quantize_onnx, require_calibration
 
 ONNX_OPSET = 17
 # Largest error allowed against eager fp32, relative to the largest magnitude of each output.
-TOLERANCES = {'fp32': 1e-3, 'tf32': 2e-2, 'fp16': 5e-2, 'bf16': 1e-1}
+TOLERANCES = {'fp32': 1e-3, 'tf32': 2e-2, 'fp16': 5e-2, 'bf16': 1e-1, 'int8': 3e-1}
 
 
 class OnnxExport(NamedTuple):
@@ -256,7 +257,8 @@ def _onnxruntime_runner(flat, example, precision, onnx: OnnxExport):
 def _openvino_runner(flat, example, precision: str, onnx: OnnxExport):
     import openvino as ov
     core = ov.Core()
-    # Without the hint OpenVINO picks bf16 on CPUs that have it (AVX-512 BF16, AMX).
+    # Without the hint OpenVINO picks bf16 on CPUs that have it (AVX-512 BF16, AMX). An int8
+    # model runs what it keeps in floating point at bf16 where the CPU has it
     compiled = core.compile_model(core.read_model(onnx.path), 'CPU', {
         'INFERENCE_PRECISION_HINT': 'f32' if precision == 'fp32' else 'bf16',
         'PERFORMANCE_HINT': 'LATENCY',
@@ -341,10 +343,11 @@ BACKENDS = {
     'torchscript': BackendSpec('cpu', ('fp32', ), None,
                                'torch.jit.trace + torch.jit.optimize_for_inference',
                                _torchscript_runner),
-    'onnxruntime': BackendSpec('cpu', ('fp32', ), 'onnxruntime',
+    'onnxruntime': BackendSpec('cpu', ('fp32', 'int8'), 'onnxruntime',
                                f'ONNX Runtime, CPU execution provider, opset {ONNX_OPSET}',
                                _onnxruntime_runner, needs_onnx=True),
-    'openvino': BackendSpec('cpu', ('fp32', 'bf16'), 'openvino', 'OpenVINO CPU plugin',
+    'openvino': BackendSpec('cpu', ('fp32', 'bf16', 'int8'), 'openvino',
+                            'OpenVINO CPU plugin (int8: NNCF post-training quantization)',
                             _openvino_runner, needs_onnx=True),
     'cuda': BackendSpec('cuda', ('fp32', 'fp16'), None, 'PyTorch eager on CUDA (fp16: autocast)',
                         _eager_runner),
@@ -376,7 +379,9 @@ def parse_variant(text: str) -> Tuple[str, str]:
 def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
                   precision: Optional[str] = None, deployed: Optional[nn.Module] = None,
                   onnx_path: Optional[str] = None, onnx_opset: int = ONNX_OPSET,
-                  onnx_exporter: str = 'torchscript') -> CompiledForward:
+                  onnx_exporter: str = 'torchscript',
+                  calibration: Optional[Calibration] = None,
+                  quantized_path: Optional[str] = None) -> CompiledForward:
     """Build ``module``'s tensor forward on ``backend`` (a BACKENDS name) for the shape of
     ``example_inputs``.
 
@@ -384,9 +389,13 @@ def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
     here when not given). Both the fused copy and the backend are checked against the
     reference on ``example_inputs``: a mismatch raises OutputMismatchError. ONNX-based
     backends write their export (see export_onnx) to ``onnx_path``, a temporary file when not
-    given.
+    given. ``int8`` quantizes that export on ``calibration``'s images fitted to the input shape
+    (mmlow.deploy.quantize), written to ``quantized_path`` when given (a temporary file when
+    not); without them it is refused.
     """
     precision = check_backend(backend, precision)
+    if precision == 'int8':
+        require_calibration(calibration, backend)
     if module.training:
         raise ValueError('build_backend needs the module in eval mode')
     spec = BACKENDS[backend]
@@ -413,6 +422,11 @@ def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
             path = onnx_path or osp.join(tmp, 'model.onnx')
             onnx = OnnxExport(path, export_onnx(flat.module, example, path, onnx_opset,
                                                 onnx_exporter))
+            if precision == 'int8':
+                inputs = calibration.inputs_for(tuple(example.shape))
+                onnx = onnx._replace(path=quantize_onnx(
+                    backend, onnx.path, quantized_path or osp.join(tmp, 'model_int8.onnx'),
+                    inputs))
         run = spec.make_runner(flat, example, precision, onnx)
         forward = CompiledForward(backend, precision, tuple(example.shape), run, tree_spec)
         with torch.inference_mode():

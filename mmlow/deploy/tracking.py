@@ -1,18 +1,25 @@
 """The tracker deployed: its two branches built on a backend (the per-frame step is the search
 branch with the target's template features cached as a constant, which is what a deployed
-tracker runs on every frame), the two ONNX graphs and a tracking loop over ONNX Runtime."""
+tracker runs on every frame), the two ONNX graphs, INT8 versions of them calibrated on crops of
+the training pairs, and a tracking loop over ONNX Runtime or OpenVINO."""
 import os
 import os.path as osp
-from typing import Optional, Tuple
+import random
+from dataclasses import dataclass
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.registry import DATASETS, DefaultScope
 
+from mmlow.config import config_scope
 from mmlow.models.tracking import CropTracker, SearchBranch, TemplateBranch
 from .backends import build_backend
 from .loading import build_model
+from .quantize import (DEFAULT_CALIBRATION_IMAGES, Calibration, quantize_onnx,
+                       require_calibration)
 
 
 class CachedTemplateSearch(nn.Module):
@@ -28,21 +35,67 @@ class CachedTemplateSearch(nn.Module):
         return self.search_branch(search, self.template_feat)
 
 
+@dataclass(frozen=True)
+class TrackerCalibration:
+    """Template and search crops (BGR 0..255, as the tracker crops them) of training pairs."""
+
+    templates: Tuple[torch.Tensor, ...]
+    searches: Tuple[torch.Tensor, ...]
+    source: str
+
+    def branch(self, which: str) -> Calibration:
+        return Calibration(getattr(self, which), f'{which} crops of {self.source}')
+
+
+def tracker_calibration(cfg: Config, model: nn.Module,
+                        num_pairs: int = DEFAULT_CALIBRATION_IMAGES,
+                        seed: int = 0) -> TrackerCalibration:
+    """``num_pairs`` (template, search) pairs of the config's training pairs, cropped as the
+    tracker crops at test time: the photometric and flip augmentations off, the search
+    region's centre and scale jitter kept (at test time the target has moved from the
+    previous box the crop is centred on)."""
+    if num_pairs < 1:
+        raise ValueError(f'calibration needs at least one pair, not {num_pairs}')
+    dataset_cfg = dict(cfg.train_dataloader.dataset, brightness_jitter=0.0, grayscale_prob=0.0,
+                       joint_flip_prob=0.0, flip_prob=0.0, seed=seed)
+    with DefaultScope.overwrite_default_scope(config_scope(cfg)):
+        dataset = DATASETS.build(dataset_cfg)
+    indices = random.Random(seed).sample(range(len(dataset)), min(num_pairs, len(dataset)))
+    pairs = [dataset[index]['inputs'] for index in indices]
+    if pairs[0]['template'].shape[-1] != model.template_size or \
+            pairs[0]['search'].shape[-1] != model.search_size:
+        raise ValueError('the training pairs are cropped at other sizes than the model takes')
+    return TrackerCalibration(
+        tuple(pair['template'][None].float() for pair in pairs),
+        tuple(pair['search'][None].float() for pair in pairs),
+        f'{len(pairs)} training pairs of {osp.basename(cfg.filename or "")}')
+
+
 def build_tracker_steps(model: nn.Module, backend: str, precision: Optional[str] = None,
-                        seed: int = 0):
+                        calibration: Optional[TrackerCalibration] = None, seed: int = 0):
     """The template step and the per-frame search step (with the template's features cached)
-    built on ``backend``, and random crops to run them on: (template_step, template,
-    search_step, search)."""
+    built on ``backend``, and crops to run them on: (template_step, template, search_step,
+    search). Random crops; at int8 the first calibration pair, each branch quantized on its
+    crops of ``calibration``."""
     model.eval()
-    generator = torch.Generator().manual_seed(seed)
-    template = torch.rand(1, 3, model.template_size, model.template_size,
-                          generator=generator) * 255
-    search = torch.rand(1, 3, model.search_size, model.search_size, generator=generator) * 255
+    template_calibration = search_calibration = None
+    if precision == 'int8':
+        require_calibration(calibration, backend)
+        template, search = calibration.templates[0], calibration.searches[0]
+        template_calibration = calibration.branch('templates')
+        search_calibration = calibration.branch('searches')
+    else:
+        generator = torch.Generator().manual_seed(seed)
+        template = torch.rand(1, 3, model.template_size, model.template_size,
+                              generator=generator) * 255
+        search = torch.rand(1, 3, model.search_size, model.search_size,
+                            generator=generator) * 255
     with torch.no_grad():
         template_feat = model.template_features(template)
-    template_step = build_backend(backend, TemplateBranch(model).eval(), template, precision)
+    template_step = build_backend(backend, TemplateBranch(model).eval(), template, precision,
+                                  calibration=template_calibration)
     search_step = build_backend(backend, CachedTemplateSearch(model, template_feat).eval(),
-                                search, precision)
+                                search, precision, calibration=search_calibration)
     return template_step, template, search_step, search
 
 
@@ -100,21 +153,56 @@ def export_tracker(cfg: Config, checkpoint: Optional[str], out_dir: str,
             f'{error:.2e}'), error
 
 
-def onnx_crop_tracker(model, template_path: str, search_path: str) -> CropTracker:
-    """The same tracking loop over ONNX Runtime sessions of the two graphs."""
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    template_session = ort.InferenceSession(template_path, options,
-                                            providers=['CPUExecutionProvider'])
-    search_session = ort.InferenceSession(search_path, options,
-                                          providers=['CPUExecutionProvider'])
+def _graph_runner(backend: str, path: str, precision: str = 'fp32') -> Callable:
+    """feeds (input name -> array) -> list of output arrays, on ONNX Runtime or OpenVINO."""
+    if backend == 'onnxruntime':
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        return lambda feeds: session.run(None, feeds)
+    if backend == 'openvino':
+        import openvino as ov
+        core = ov.Core()
+        compiled = core.compile_model(core.read_model(path), 'CPU', {
+            'INFERENCE_PRECISION_HINT': 'f32' if precision == 'fp32' else 'bf16',
+            'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_NUM_THREADS': torch.get_num_threads()})
+        request = compiled.create_infer_request()
+
+        def run(feeds):
+            request.infer(feeds)
+            return [request.get_output_tensor(i).data.copy()
+                    for i in range(len(compiled.outputs))]
+        return run
+    raise ValueError(f'the exported tracker runs on onnxruntime or openvino, not {backend!r}')
+
+
+def quantize_tracker_graphs(model, template_path: str, search_path: str, backend: str,
+                            calibration: TrackerCalibration, out_dir: str) -> Tuple[str, str]:
+    """INT8 versions of the two exported graphs for ``backend``, each calibrated on its crops of
+    the training pairs (the search graph with the eager template features of its pair)."""
+    with torch.no_grad():
+        feats = [model.template_features(t).numpy() for t in calibration.templates]
+    template_feeds = [{'template': t.numpy()} for t in calibration.templates]
+    search_feeds = [{'search': s.numpy(), 'template_feat': f}
+                    for s, f in zip(calibration.searches, feats)]
+    return (quantize_onnx(backend, template_path, osp.join(out_dir, 'template_branch_int8.onnx'),
+                          template_feeds),
+            quantize_onnx(backend, search_path, osp.join(out_dir, 'search_branch_int8.onnx'),
+                          search_feeds))
+
+
+def onnx_crop_tracker(model, template_path: str, search_path: str,
+                      backend: str = 'onnxruntime', precision: str = 'fp32') -> CropTracker:
+    """The same tracking loop over the two graphs on ONNX Runtime or OpenVINO."""
+    run_template = _graph_runner(backend, template_path, precision)
+    run_search = _graph_runner(backend, search_path, precision)
 
     def template_fn(patch):
-        return template_session.run(None, {'template': patch})[0]
+        return run_template({'template': patch})[0]
 
     def search_fn(patch, template_feat):
-        return search_session.run(None, {'search': patch, 'template_feat': template_feat})
+        return run_search({'search': patch, 'template_feat': template_feat})
 
     return CropTracker(template_fn, search_fn, model.template_size, model.search_size,
                        model.template_factor, model.search_factor)

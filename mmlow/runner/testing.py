@@ -37,23 +37,27 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
     if getattr(args, 'backend', None):
-        evaluate_on_backend(cfg, args.backend, args.precision)
+        evaluate_on_backend(cfg, args.backend, args.precision, getattr(args, 'calib', None))
     elif getattr(args, 'precision', None):
         raise ConfigError('--precision needs --backend (e.g. --backend cpu --precision bf16)')
     return cfg
 
 
-def evaluate_on_backend(cfg: Config, backend: str, precision: Optional[str] = None) -> None:
+def evaluate_on_backend(cfg: Config, backend: str, precision: Optional[str] = None,
+                        calibration_images: Optional[int] = None) -> None:
     """Evaluate the deployed model on ``backend``: a LatencyHook that runs it there replaces
     the config's latency hooks (one hook runs the model's copy), so the metrics are those of
-    what the backend computes, beside its latency."""
+    what the backend computes, beside its latency. At int8 it calibrates on
+    ``calibration_images`` training images (the hook's default when None)."""
     if cfg.get('tracking_test'):
         raise ConfigError('--backend does not apply to tracking configs: '
                           'tools/compare_trackers.py --backends runs trackers on backends')
     hooks = [hook for hook in cfg.get('custom_hooks') or [] if hook.get('type') != 'LatencyHook']
     # one warm-up iteration: the one that builds the backend is left out anyway
-    cfg.custom_hooks = hooks + [dict(type='LatencyHook', backend=backend, precision=precision,
-                                     warmup=1)]
+    latency = dict(type='LatencyHook', backend=backend, precision=precision, warmup=1)
+    if calibration_images is not None:
+        latency['calibration_images'] = calibration_images
+    cfg.custom_hooks = hooks + [latency]
 
 
 def metrics_markdown(metrics: dict) -> str:

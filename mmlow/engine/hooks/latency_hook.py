@@ -40,6 +40,7 @@ from mmengine.model import is_model_wrapper
 from mmlow.deploy.backend_model import BackendModel
 from mmlow.deploy.detection import (PostprocessCounter, dense_head, mean_counts,
                                        set_candidates)
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, calibration_from_config
 from mmlow.benchmark.record import (latency_stats, make_record, model_name, most_common,
                                     percentile)
 from mmlow.benchmark.stages import StageTimer, stage_summary
@@ -61,7 +62,9 @@ class LatencyHook(Hook):
             retriever 'embedding' / 'search' (per image / per query).
         backend: None to time the runner's model as it is; or a name of
             mmlow.deploy.BACKENDS to run the tensor forward of its deployed copy there.
-        precision: the backend's precision where it has a choice (openvino: 'fp32'/'bf16').
+        precision: the backend's precision where it has a choice (openvino: 'fp32', 'bf16',
+            'int8'). int8 is calibrated on ``calibration_images`` images of the config's
+            training set through its test pipeline (mmlow.deploy.quantize).
         candidates: None to time the model's own scores; or a count (or 'all') of (score,
             class) pairs per image that a copy's classification bias lets pass the threshold.
     """
@@ -69,7 +72,8 @@ class LatencyHook(Hook):
 
     def __init__(self, warmup: int = 5, mode: str = 'end2end', backend: Optional[str] = None,
                  precision: Optional[str] = None,
-                 candidates: Union[int, str, None] = None):
+                 candidates: Union[int, str, None] = None,
+                 calibration_images: int = DEFAULT_CALIBRATION_IMAGES):
         if mode not in MODES:
             raise ValueError(f'LatencyHook mode must be one of {MODES}, not {mode!r}')
         if mode != 'end2end' and backend is not None:
@@ -85,6 +89,7 @@ class LatencyHook(Hook):
         self.backend = backend
         self.precision = precision
         self.candidates = candidates
+        self.calibration_images = calibration_images
         self.records: List[dict] = []
         self._reset()
 
@@ -132,7 +137,7 @@ class LatencyHook(Hook):
         if replaces_model:
             def step(data):
                 if self.backend_model is None:  # candidates are set on the first batch
-                    self._build_backend_model(model, data)
+                    self._build_backend_model(model, data, runner.cfg)
                 return self.backend_model.test_step(data)
         else:
             self._observe(model.data_preprocessor, dense_head(model))
@@ -160,13 +165,17 @@ class LatencyHook(Hook):
         # an instance attribute shadows the model's method for this run only
         setattr(runner.model, step_name, timed_step)
 
-    def _build_backend_model(self, model, data) -> None:
+    def _build_backend_model(self, model, data, cfg) -> None:
         if self.candidates is not None:
             model = copy.deepcopy(model)
             with torch.inference_mode():
                 inputs = model.data_preprocessor(data, False)['inputs']
             set_candidates(model, inputs, self.candidates)
-        self.backend_model = BackendModel(model, self.backend or 'cpu', self.precision)
+        calibration = None
+        if self.precision == 'int8':
+            calibration = calibration_from_config(cfg, model, self.calibration_images)
+        self.backend_model = BackendModel(model, self.backend or 'cpu', self.precision,
+                                          calibration=calibration)
         self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
         self._observe(self.backend_model.predictor.data_preprocessor,
                       self.backend_model.dense_head)
