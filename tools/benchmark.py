@@ -22,9 +22,9 @@ from mmengine.config import DictAction
 
 import mmlow  # noqa: F401
 from mmlow.runner import positive_int, run_cli
+from mmlow.runner.cli import add_calibration_args
 from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
 from mmlow.deploy.detection import candidates_argument
-from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
 from mmlow.benchmark.pipeline import (benchmark_configs,
                                       config_checkpoint_pairs)
 
@@ -36,9 +36,7 @@ def parse_args(argv=None):
     parser.add_argument('--backend', default='cpu', choices=list(BACKENDS))
     parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, '
                         'openvino: bf16; onnxruntime, openvino: int8)')
-    parser.add_argument('--calib', type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
-                        help='int8: calibrate on this many training images of each config '
-                        '(default: %(default)s)')
+    add_calibration_args(parser, 'training images of each config')
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))  # DEFAULT_SHAPES
     parser.add_argument('--batch', type=positive_int, default=1)
     parser.add_argument('--iters', type=positive_int, default=50, help='timed iterations')

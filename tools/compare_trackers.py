@@ -6,8 +6,8 @@ import os.path as osp
 import sys
 
 import mmlow  # noqa: F401
-from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
-from mmlow.runner import load_config, positive_int, resolve_checkpoint, run_cli
+from mmlow.runner import load_config, resolve_checkpoint, run_cli
+from mmlow.runner.cli import add_calibration_args
 from mmlow.reports.trackers import CPU_BACKENDS, compare_on_synthetic
 
 
@@ -21,9 +21,7 @@ def main(argv=None):
                         help='backends (NAME or NAME/PRECISION) for the network-speed table; '
                         'NAME/int8 items (onnxruntime, openvino) also track with the INT8 '
                         'graphs (default: %(default)s)')
-    parser.add_argument('--calib', type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
-                        help='int8: calibrate on this many training pairs (default: '
-                        '%(default)s)')
+    add_calibration_args(parser, 'training pairs')
     args = parser.parse_args(argv)
 
     def compare() -> int:

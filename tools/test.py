@@ -8,10 +8,10 @@ import mmengine
 
 import mmlow  # noqa: F401
 from mmlow.runner import add_common_args, run_cli, run_testing
+from mmlow.runner.cli import add_calibration_args
 from mmlow.runner.testing import metrics_markdown, prepare_test_config
 from mmlow.runner.tracking_test import evaluate_tracking_checkpoint
 from mmlow.deploy import BACKENDS
-from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
 from mmlow.fileio import ATOMIC
 
 
@@ -29,9 +29,7 @@ def parse_args(argv=None):
                         '--precision bf16')
     parser.add_argument('--precision', help='the backend\'s precision where it has a choice '
                         '(int8: onnxruntime, openvino)')
-    parser.add_argument('--calib', type=int, default=DEFAULT_CALIBRATION_IMAGES,
-                        help='int8: calibrate on this many training images (default: '
-                        '%(default)s)')
+    add_calibration_args(parser)
     return parser.parse_args(argv)
 
 

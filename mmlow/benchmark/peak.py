@@ -1,9 +1,14 @@
 """How close to the machine a latency is: the achieved GFLOP/s of a forward beside the
-machine's measured matmul peak on the same threads (CPU: fp32 and bf16; CUDA: fp32 and fp16)."""
+machine's measured matmul peak on the same threads (CPU: fp32 and bf16; CUDA: fp32 and fp16;
+int8: a quantized GEMM through the runtime that runs the int8 model)."""
 import time
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import torch
+import torch.nn as nn
+
+from mmlow.deploy.backends import build_backend
+from mmlow.deploy.quantize import Calibration
 
 from .timing import device_sync
 
@@ -33,14 +38,49 @@ def matmul_peak_gflops(precision: str = 'fp32', size: int = 2048, repeats: int =
     return 2 * size ** 3 / best / 1e9
 
 
-def machine_peaks(size: int = 2048, device: str = 'cpu') -> Dict[str, float]:
-    """The matmul peak of each precision that ``device`` ('cpu' or 'cuda') runs fast."""
-    return {precision: matmul_peak_gflops(precision, size, device=device)
-            for precision in PEAK_PRECISIONS[device]}
+def machine_peaks(size: int = 2048, device: str = 'cpu',
+                  int8_backends: Sequence[str] = ()) -> Dict[str, float]:
+    """The matmul peak of each precision that ``device`` ('cpu' or 'cuda') runs fast, and the
+    int8 GEMM peak (``'<backend>/int8'``) of each of ``int8_backends``."""
+    peaks = {precision: matmul_peak_gflops(precision, size, device=device)
+             for precision in PEAK_PRECISIONS[device]}
+    for backend in dict.fromkeys(int8_backends):
+        peaks[f'{backend}/int8'] = int8_matmul_peak_gops(backend, size)
+    return peaks
 
 
-def peak_for(peaks: Dict[str, float], precision: str) -> float:
-    """The peak that bounds a run in ``precision`` (TF32 and unlisted ones: the fp32 peak)."""
+def peaks_text(peaks: Dict[str, float]) -> str:
+    """'84 GFLOP/s fp32, 208 GFLOP/s bf16, 277 GOP/s openvino/int8'."""
+    return ', '.join(f'{rate:.0f} G{"OP" if key.endswith("int8") else "FLOP"}/s {key}'
+                     for key, rate in peaks.items())
+
+
+@torch.inference_mode()
+def int8_matmul_peak_gops(backend: str, size: int = 2048, repeats: int = 5) -> float:
+    """GOP/s of the best of ``repeats`` square ``size`` int8 GEMMs (a 1x1 convolution of
+    ``size`` channels over ``size`` positions, quantized like a model, VNNI where the CPU has
+    it) on ``backend`` ('onnxruntime' or 'openvino'): the int8 counterpart of
+    matmul_peak_gflops through the same runtime as the int8 models."""
+    gemm = nn.Conv2d(size, size, 1, bias=False).eval()
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(1, size, 1, size, generator=generator)
+    # a peak needs no data: random matrices, and the one convolution quantized too
+    calibration = Calibration((x, ), 'random matrices', keep_float=())
+    forward = build_backend(backend, gemm, x, 'int8', calibration=calibration)
+    forward(x)
+    best = float('inf')
+    for _ in range(repeats):
+        start = time.perf_counter()
+        forward(x)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9
+
+
+def peak_for(peaks: Dict[str, float], precision: str, backend: Optional[str] = None) -> float:
+    """The peak that bounds a run in ``precision`` (TF32 and unlisted ones: the fp32 peak);
+    int8 runs: the ``backend/int8`` entry, the int8 GEMM of that runtime."""
+    if precision == 'int8':
+        return peaks[f'{backend}/int8']
     return peaks.get(precision, peaks['fp32'])
 
 

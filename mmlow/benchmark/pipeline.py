@@ -9,18 +9,17 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 
 from mmlow.analysis import count_macs
+from mmlow.config import config_path, load_config
 from mmlow.deploy.backend_model import BackendModel
 from mmlow.deploy.backends import BACKENDS, build_backend
 from mmlow.deploy.detection import PostprocessCounter, mean_counts, set_candidates
 from mmlow.deploy.loading import DEFAULT_SHAPES, image_batches, model_from_config
 from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, calibration_from_config
-from mmlow.deploy.tracking import tracker_calibration
-from mmlow.config import config_path, load_config
-from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
+from mmlow.deploy.tracking import build_tracker_steps, tracker_calibration
+from .peak import achieved_gflops, machine_peaks, peak_for, peaks_text, rate_cell
 from .record import latency_stats, make_record, model_name, most_common, percentile
 from .synthetic import synthetic_batch
 from .timing import device_sync, time_interleaved
-from mmlow.deploy.tracking import build_tracker_steps
 
 TABLE_HEADER = ('| model | config | mode | backend | precision | input | batch | median ms/img '
                 '| p90 ms/img | FPS | forward ms/img | NMS in/img | boxes/img | GMACs/img '
@@ -50,8 +49,10 @@ class Candidate:
         calibration = None
         if precision == 'int8':
             cfg = load_config(config_path(config), cfg_options)
-            calibration = (tracker_calibration if hasattr(model, 'search_forward') else
-                           calibration_from_config)(cfg, model, calibration_images)
+            calibration = (
+                tracker_calibration(cfg, model, calibration_images)
+                if hasattr(model, 'search_forward') else
+                calibration_from_config(cfg, model.data_preprocessor, calibration_images))
         self.config = osp.basename(config)
         self.name = model_name(model)
         self.backend = backend
@@ -119,7 +120,7 @@ class Candidate:
         if self.macs is not None:
             rates = dict(gmacs=self.macs / 1e9,
                          gflops=achieved_gflops(self.macs, forward_ms or stats['median_ms']),
-                         peak_gflops=peak_for(peaks, self.precision))
+                         peak_gflops=peak_for(peaks, self.precision, self.backend))
         return make_record(
             model=self.name, config=self.config, phase='benchmark', mode=self.mode,
             backend=self.backend, device=BACKENDS[self.backend].device,
@@ -174,7 +175,8 @@ def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str
     candidates = [Candidate(config, checkpoint, backend, **options)
                   for config, checkpoint in configs]
     device = BACKENDS[backend].device
-    peaks = machine_peaks(device=device)
+    peaks = machine_peaks(device=device, int8_backends=[
+        c.backend for c in candidates if c.precision == 'int8'])
     sync = device_sync(device)
     timings = time_interleaved({str(i): c.timed for i, c in enumerate(candidates)},
                                repeats=iters, warmup=warmup, sync=sync)
@@ -183,7 +185,7 @@ def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str
     lines = [f'{records[0]["hardware"]}, torch {torch.__version__}, '
              f'{torch.get_num_threads()} threads; per-image latency over {iters} iterations '
              f'after {warmup} warm-up; matmul peak ' +
-             ', '.join(f'{rate:.0f} GFLOP/s {precision}' for precision, rate in peaks.items()),
+             peaks_text(peaks),
              TABLE_HEADER]
     lines += [markdown_row(record) for record in records]
     last = records[-1]

@@ -21,8 +21,10 @@ from mmlow.analysis import count_macs
 from mmlow.deploy.backend_model import BackendModel
 from mmlow.deploy.backends import BACKENDS, check_backend
 from mmlow.deploy.detection import set_candidates
+from mmlow.config import config_path, load_config
 from mmlow.deploy.loading import DEFAULT_SHAPES, model_from_config
-from .peak import achieved_gflops, machine_peaks, peak_for, rate_cell
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, calibration_from_config
+from .peak import achieved_gflops, machine_peaks, peak_for, peaks_text, rate_cell
 from .synthetic import synthetic_batch
 from .timing import device_sync, timed_call
 
@@ -127,10 +129,12 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
                    backends: Sequence[str] = ('cpu', ), precision: Optional[str] = None,
                    shape: Optional[Sequence[int]] = None, batch: int = 1, iters: int = 10,
                    warmup: int = 2, candidates: Union[int, str, None] = None,
-                   cfg_options: Optional[dict] = None) -> List[dict]:
+                   cfg_options: Optional[dict] = None,
+                   calibration_images: int = DEFAULT_CALIBRATION_IMAGES) -> List[dict]:
     """One row per backend: the mean ms per image of each stage of the config's test step on
     synthetic images (``cpu``: the eager model, split into backbone, neck and head; other
-    backends: the deployed network on that backend as one stage)."""
+    backends: the deployed network on that backend as one stage; int8: quantized on
+    ``calibration_images`` training images)."""
     for backend in backends:
         check_backend(backend, precision)
     model, scope = model_from_config(config, checkpoint, cfg_options)
@@ -140,13 +144,17 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
     if candidates is not None:
         set_candidates(model, inputs, candidates)
     macs = stage_macs(model, inputs.shape)
+    calibration = None
+    if precision == 'int8':
+        calibration = calibration_from_config(load_config(config_path(config), cfg_options),
+                                              model.data_preprocessor, calibration_images)
     peaks = {}
     rows = []
     for backend in backends:
         if backend == 'cpu' and precision in (None, 'fp32'):
             predictor, step, network, row_precision = model, model.test_step, None, 'fp32'
         else:
-            backend_model = BackendModel(model, backend, precision)
+            backend_model = BackendModel(model, backend, precision, calibration=calibration)
             backend_model.test_step(data)  # builds the backend for this shape
             predictor, step = backend_model.predictor, backend_model.test_step
             network, row_precision = 'extract_feat', backend_model.precision
@@ -169,14 +177,15 @@ def profile_stages(config: str, checkpoint: Optional[str] = None,
         finally:
             timer.detach()
         if device not in peaks:
-            peaks[device] = machine_peaks(device=device)
+            peaks[device] = machine_peaks(device=device, int8_backends=[
+                b for b in backends if precision == 'int8' and BACKENDS[b].device == device])
         stages_ms = stage_summary(steps, step_ms, [batch] * len(steps))
         computing = [stage for stage in stages_ms if stage in macs]
         rows.append(dict(backend=backend, precision=row_precision, stages_ms=stages_ms,
                          gmacs={stage: macs[stage] / 1e9 for stage in computing},
                          gflops={stage: achieved_gflops(macs[stage], stages_ms[stage])
                                  for stage in computing},
-                         peak_gflops=peak_for(peaks[device], row_precision)))
+                         peak_gflops=peak_for(peaks[device], row_precision, backend)))
     return rows
 
 
@@ -187,11 +196,11 @@ def stages_table(rows: Sequence[dict]) -> str:
     present = {stage for row in rows for stage in row['stages_ms']}
     stages = [stage for stage in STAGE_ORDER if stage in present]
     gmacs = {stage: value for row in rows for stage, value in row['gmacs'].items()}
-    peaks = {(row['precision'], round(row['peak_gflops'])) for row in rows}
+    peaks = {(row['backend'] + '/int8' if row['precision'] == 'int8' else row['precision'],
+              round(row['peak_gflops'])) for row in rows}
     lines = ['GMACs per image: ' + ', '.join(f'{stage} {gmacs[stage]:.2f}' for stage in stages
                                              if stage in gmacs) +
-             '; matmul peak: ' + ', '.join(f'{peak} GFLOP/s {precision}'
-                                          for precision, peak in sorted(peaks)),
+             '; matmul peak: ' + peaks_text(dict(sorted(peaks))),
              '',
              '| backend | precision | ' + ' | '.join(stages) + ' | other | total ms |',
              '|---' * (len(stages) + 4) + '|']

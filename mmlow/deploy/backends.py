@@ -426,7 +426,7 @@ def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
                 inputs = calibration.inputs_for(tuple(example.shape))
                 onnx = onnx._replace(path=quantize_onnx(
                     backend, onnx.path, quantized_path or osp.join(tmp, 'model_int8.onnx'),
-                    inputs))
+                    inputs, calibration.keep_float))
         run = spec.make_runner(flat, example, precision, onnx)
         forward = CompiledForward(backend, precision, tuple(example.shape), run, tree_spec)
         with torch.inference_mode():

@@ -1,17 +1,24 @@
 """tools/export_onnx.py: a config's tensor forward (or its backbone, or a tracker's two graphs)
-to ONNX in deploy mode, checked against eager PyTorch with ONNX Runtime."""
+to ONNX in deploy mode, checked against eager PyTorch with ONNX Runtime; tools/quantize.py: the
+same, quantized to INT8 for onnxruntime or openvino on the config's training images."""
+import collections
 import os
 import os.path as osp
 from typing import Optional, Sequence
 
+import mmengine
 import onnx
 import torch
 
 from mmlow.deploy import OutputMismatchError, build_backend
 from mmlow.deploy.backends import ONNX_OPSET
-from mmlow.deploy.loading import DEFAULT_SHAPES, model_from_config
+from mmlow.deploy.loading import DEFAULT_SHAPES, build_model, model_from_config
 from mmlow.config import is_tracking_config, load_config
-from mmlow.deploy.tracking import export_tracker
+from mmlow.deploy.quantize import (DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT,
+                                   nodes_kept_float, calibration_from_config)
+from mmlow.deploy.tracking import (export_tracker, export_tracker_onnx, onnx_crop_tracker,
+                                   quantize_tracker_graphs, tracker_calibration)
+from mmlow.fileio import ATOMIC
 
 TRACKER_TOLERANCE = 1e-4  # absolute, on the score probabilities, offsets and sizes
 
@@ -43,3 +50,65 @@ def export_config_onnx(config: str, checkpoint: Optional[str], out: str,
             f'{"backbone of " if backbone_only else ""}{type(model).__name__}, deploy mode)\n'
             f'  input {list(inputs.shape)}\n  outputs {outputs}\n'
             f'  ONNX Runtime vs eager PyTorch: max relative error {forward.max_error:.2e}')
+
+
+def _tracker_int8_error(model, paths, backend: str, calibration) -> float:
+    """Largest absolute difference of the INT8 graphs, chained as the tracker chains them, from
+    eager PyTorch on the first calibration pair (score as probabilities)."""
+    tracker = onnx_crop_tracker(model, *paths, backend, 'int8')
+    template, search = calibration.templates[0], calibration.searches[0]
+    with torch.no_grad():
+        feat = model.template_features(template)
+        score, offset, size = model.search_forward(search, feat)
+    ours = tracker.search_fn(search.numpy(), tracker.template_fn(template.numpy()))
+    return max(float((torch.from_numpy(o) - e).abs().max())
+               for o, e in zip(ours, (score.sigmoid(), offset, size)))
+
+
+def quantize_config(config: str, checkpoint: Optional[str], backend: str, out_dir: str,
+                    num_images: int = DEFAULT_CALIBRATION_IMAGES,
+                    shape: Optional[Sequence[int]] = None,
+                    cfg_options: Optional[dict] = None) -> str:
+    """tools/quantize.py: write the INT8 model of ``config`` for ``backend`` (with the fp32
+    export it was made from and quantization.json, what it was made from) into ``out_dir``;
+    return the report. The input shape is ``shape``, else the most common input size of the
+    calibration images (the config's test pipeline and padding); a tracker's two graphs take
+    its crop sizes."""
+    cfg = load_config(config, cfg_options)
+    os.makedirs(out_dir, exist_ok=True)
+    info = dict(config=config, checkpoint=checkpoint, backend=backend, precision='int8')
+    if is_tracking_config(cfg):
+        model = build_model(cfg, checkpoint)
+        calibration = tracker_calibration(cfg, model, num_images)
+        paths = quantize_tracker_graphs(model, *export_tracker_onnx(model, out_dir), backend,
+                                        calibration, out_dir)
+        error = _tracker_int8_error(model, paths, backend, calibration)
+        info.update(files=[osp.basename(p) for p in paths], calibration=calibration.source,
+                    max_abs_error=error)
+        lines = [f'wrote {paths[0]} and {paths[1]} (INT8 template and search graphs for '
+                 f'{backend})', f'  calibration: {calibration.source}',
+                 f'  max absolute error against eager on a calibration pair: {error:.3f}']
+    else:
+        model, _ = model_from_config(config, checkpoint, cfg_options)
+        calibration = calibration_from_config(cfg, model.data_preprocessor, num_images)
+        if shape is None:
+            sizes = collections.Counter(tuple(image.shape[2:]) for image in calibration.images)
+            shape = sizes.most_common(1)[0][0]
+        example = torch.from_numpy(calibration.inputs_for((1, 3, *shape))[0])
+        fp32_path = osp.join(out_dir, 'model_fp32.onnx')
+        forward = build_backend(backend, model, example, 'int8', onnx_path=fp32_path,
+                                calibration=calibration,
+                                quantized_path=osp.join(out_dir, 'model_int8.onnx'))
+        written = sorted(f for f in os.listdir(out_dir) if f.startswith('model_int8'))
+        kept = nodes_kept_float(fp32_path, KEEP_FLOAT)
+        info.update(files=written, input_shape=list(example.shape),
+                    calibration=calibration.source, kept_float=kept,
+                    max_relative_error=forward.max_error)
+        lines = [f'wrote {", ".join(osp.join(out_dir, f) for f in written)} (INT8 '
+                 f'{type(model).__name__} for {backend}, input {list(example.shape)}) and the '
+                 f'fp32 export {fp32_path}', f'  calibration: {calibration.source}',
+                 f'  kept in floating point: {", ".join(kept) or "nothing"}',
+                 f'  max relative error against eager on a calibration image: '
+                 f'{forward.max_error:.3f}']
+    mmengine.dump(info, osp.join(out_dir, 'quantization.json'), indent=2, backend_args=ATOMIC)
+    return '\n'.join(lines)

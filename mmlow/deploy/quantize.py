@@ -18,24 +18,27 @@ retriever's embedding), whose values are the predictions themselves. Softmax and
 scores' normalisation are not quantized by either tool.
 """
 import copy
+import logging
 import os.path as osp
 import random
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import DATASETS, DefaultScope
+from mmengine.registry import DATASETS, MODELS, DefaultScope
 
-from mmlow.config import config_scope
+from mmlow.config import config_path, config_scope, load_config
 from mmlow.errors import ConfigError
 
 DEFAULT_CALIBRATION_IMAGES = 300
 # parts of the graph kept in floating point (see the module docstring); '' keeps everything int8
 KEEP_FLOAT = ('first_conv', 'output_convs')
+# the backbone tools have no task data of their own: the shapes scenes (generated on first use)
+BACKBONE_CALIBRATION_CONFIG = 'configs/segmentation/fpn_lowformer_b1_shapes.py'
 QUANTIZERS = {'openvino': 'nncf', 'onnxruntime': 'onnxruntime.quantization'}
 
 
@@ -45,11 +48,13 @@ class NotCalibratedError(ValueError):
 
 @dataclass(frozen=True)
 class Calibration:
-    """Pre-processed model inputs (each ``(1, C, H, W)`` at its own test-pipeline size) and
-    where they came from, for the report and the records."""
+    """Pre-processed model inputs (each ``(1, C, H, W)`` at its own test-pipeline size), where
+    they came from (for the report and the records), and what to keep in floating point."""
 
     images: Tuple[torch.Tensor, ...]
     source: str
+    keep_float: Tuple[str, ...] = KEEP_FLOAT  # parts left in floating point (KEEP_FLOAT)
+    files: Tuple[str, ...] = ()  # the image files, where they came from a dataset
 
     def __post_init__(self):
         if not self.images:
@@ -87,12 +92,12 @@ def _with_pipeline(dataset_cfg: dict, pipeline: list) -> dict:
     return dataset_cfg
 
 
-def calibration_from_config(cfg: Config, model: torch.nn.Module,
+def calibration_from_config(cfg: Config, preprocessor: Callable,
                             num_images: int = DEFAULT_CALIBRATION_IMAGES,
                             seed: int = 0) -> Calibration:
     """``num_images`` images of ``cfg``'s training set (a fixed random subset, ``seed``) through
-    its test pipeline and ``model``'s data preprocessor: what the model sees at test time, from
-    images it was trained on (never the split it is evaluated on)."""
+    its test pipeline and the model's data ``preprocessor``: what the model sees at test time,
+    from images it was trained on (never the split it is evaluated on)."""
     if num_images < 1:
         raise ValueError(f'calibration needs at least one image, not {num_images}')
     if cfg.get('tracking_test'):
@@ -110,18 +115,30 @@ def calibration_from_config(cfg: Config, model: torch.nn.Module,
                                                 test_dataset['pipeline']))
         indices = list(range(len(dataset)))
         random.Random(seed).shuffle(indices)
-        images = []
+        images, files = [], []
         with torch.no_grad():
             for index in indices[:num_images]:
-                data = model.data_preprocessor(pseudo_collate([dataset[index]]), False)
-                inputs = data['inputs']
+                sample = dataset[index]
+                files.append(sample['data_samples'].metainfo.get('img_path'))
+                inputs = preprocessor(pseudo_collate([sample]), False)['inputs']
                 images.append((inputs if torch.is_tensor(inputs) else inputs[0]).float().cpu())
     source = (f'{len(images)} images of the training set of {osp.basename(cfg.filename or "")}'
               f' ({len(dataset)} in all), through its test pipeline')
-    return Calibration(tuple(images), source)
+    return Calibration(tuple(images), source, files=tuple(files))
 
 
-def _onnx_nodes_kept_float(onnx_path: str, keep_float: Sequence[str]) -> List[str]:
+def backbone_calibration(config: str = BACKBONE_CALIBRATION_CONFIG,
+                         num_images: int = DEFAULT_CALIBRATION_IMAGES) -> Calibration:
+    """Calibration images for a bare backbone (tools/benchmark_backbone.py, beyond_macs):
+    ``config``'s training images through its test pipeline and its model's data preprocessor
+    (ImageNet normalisation), fitted to each input size when a backend is built."""
+    cfg = load_config(config_path(config))
+    with DefaultScope.overwrite_default_scope(config_scope(cfg)):
+        preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    return calibration_from_config(cfg, preprocessor, num_images)
+
+
+def nodes_kept_float(onnx_path: str, keep_float: Sequence[str]) -> List[str]:
     """Names of the ONNX nodes ``keep_float`` picks: the first Conv that reads the graph input,
     and every Conv / Gemm / MatMul whose result reaches an output through shape-only ops."""
     import onnx
@@ -161,6 +178,22 @@ def _onnx_nodes_kept_float(onnx_path: str, keep_float: Sequence[str]) -> List[st
     return list(dict.fromkeys(names))
 
 
+def _openvino_operations(model, onnx_nodes: Sequence[str]) -> List[str]:
+    """The OpenVINO operations that compute the given ONNX Conv / Gemm / MatMul nodes: named
+    after the node, with '/WithoutBiases' where OpenVINO split the bias off into an Add."""
+    compute = ('Convolution', 'GroupConvolution', 'MatMul')
+    by_name = {op.get_friendly_name(): op for op in model.get_ordered_ops()
+               if op.get_type_name() in compute}
+    names = []
+    for node in onnx_nodes:
+        name = next((n for n in (node, f'{node}/WithoutBiases') if n in by_name), None)
+        if name is None:
+            raise RuntimeError(f'OpenVINO has no operation for the ONNX node {node!r}: its '
+                               'naming of imported nodes changed; update _openvino_operations')
+        names.append(name)
+    return names
+
+
 def quantize_onnx(backend: str, onnx_path: str, out_path: str,
                   inputs: Sequence[Union[np.ndarray, Dict[str, np.ndarray]]],
                   keep_float: Sequence[str] = KEEP_FLOAT) -> str:
@@ -171,10 +204,9 @@ def quantize_onnx(backend: str, onnx_path: str, out_path: str,
     if not inputs:
         raise NotCalibratedError('INT8 quantization needs calibration inputs; none were given')
     feeds = [item if isinstance(item, dict) else {'input': item} for item in inputs]
-    kept = _onnx_nodes_kept_float(onnx_path, keep_float)
     if backend == 'onnxruntime':
         from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                              quantize_static)
+                                              quant_pre_process, quantize_static)
 
         class Reader(CalibrationDataReader):
             def __init__(self):
@@ -184,17 +216,25 @@ def quantize_onnx(backend: str, onnx_path: str, out_path: str,
                 batch = next(self.batches, None)
                 return batch
 
-        quantize_static(onnx_path, out_path, Reader(), quant_format=QuantFormat.QDQ,
+        # shape inference and graph optimisation first, as ONNX Runtime's quantizer asks
+        prepared = osp.splitext(out_path)[0] + '_prepared.onnx'
+        quant_pre_process(onnx_path, prepared)
+        kept = nodes_kept_float(prepared, keep_float)
+        quantize_static(prepared, out_path, Reader(), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, nodes_to_exclude=kept)
+                        weight_type=QuantType.QInt8, nodes_to_exclude=kept,
+                        # the compute: elementwise ops between them stay float (a Mul by a
+                        # rank-1 constant cannot take per-channel scales)
+                        op_types_to_quantize=['Conv', 'MatMul', 'Gemm'])
         return out_path
     if backend == 'openvino':
         import nncf
         import openvino as ov
+        nncf.set_log_level(logging.WARNING)  # its INFO lines name every ignored node
         model = ov.Core().read_model(onnx_path)
-        # OpenVINO names its operations after the ONNX nodes
+        kept = _openvino_operations(model, nodes_kept_float(onnx_path, keep_float))
         quantized = nncf.quantize(model, nncf.Dataset(feeds), subset_size=len(feeds),
-                                  ignored_scope=nncf.IgnoredScope(names=kept, validate=False),
+                                  ignored_scope=nncf.IgnoredScope(names=kept),
                                   model_type=nncf.ModelType.TRANSFORMER)
         out_path = osp.splitext(out_path)[0] + '.xml'
         ov.save_model(quantized, out_path, compress_to_fp16=False)

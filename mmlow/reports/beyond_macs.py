@@ -7,7 +7,7 @@ Each backbone returns its last stage (as an ImageNet classifier's backbone does)
 (BN fused) and checked against eager on every backend; at one size the variants are timed one
 after another, each backend interleaved with the others on the same input.
 """
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import matplotlib
 
@@ -19,6 +19,7 @@ import torch  # noqa: E402
 from mmlow.analysis import count_macs, count_params  # noqa: E402
 from mmlow.models.classifiers import BACKBONES, build_classifier  # noqa: E402
 from mmlow.deploy.backends import build_backend  # noqa: E402
+from mmlow.deploy.quantize import Calibration  # noqa: E402
 from mmlow.reports.compare import save_figure, spearman  # noqa: E402
 from mmlow.benchmark.timing import time_interleaved  # noqa: E402
 
@@ -35,17 +36,21 @@ def variant_name(variant: Tuple[str, str]) -> str:
 @torch.inference_mode()
 def measure_backbones(names: Sequence[str], sizes: Sequence[int],
                       variants: Sequence[Tuple[str, str]] = CPU_VARIANTS,
-                      repeats: int = 10, warmup: int = 2) -> Iterator[dict]:
+                      repeats: int = 10, warmup: int = 2,
+                      calibration: Optional[Calibration] = None) -> Iterator[dict]:
     """One row per (backbone, size), batch 1: name, size, params, macs and the median ms per
-    variant."""
+    variant; int8 variants quantized on ``calibration``."""
     for name in names:
         backbone = build_classifier(name).backbone.eval()
         params = count_params(backbone)
         for size in sizes:
-            x = torch.randn(1, 3, size, size)
+            # with calibration images, an image like them: int8 builds are checked on it
+            x = (torch.from_numpy(calibration.inputs_for((1, 3, size, size))[0])
+                 if calibration else torch.randn(1, 3, size, size))
             runs = {}
             for variant in variants:
-                forward = build_backend(variant[0], backbone, x, variant[1])
+                forward = build_backend(variant[0], backbone, x, variant[1],
+                                        calibration=calibration)
                 runs[variant_name(variant)] = lambda forward=forward: forward(x)
             timings = time_interleaved(runs, repeats=repeats, warmup=warmup)
             yield dict(name=name, size=size, params=params,

@@ -11,7 +11,8 @@ from mmlow.models.layers import relative_offset_index
 from mmlow.models.weights import load_strict
 from mmlow.analysis import count_macs
 from mmlow.deploy.backends import build_backend, relative_errors
-from mmlow.benchmark.peak import achieved_gflops, machine_peaks, peak_for, rate_cell
+from mmlow.deploy.quantize import Calibration
+from mmlow.benchmark.peak import achieved_gflops, machine_peaks, peak_for, peaks_text, rate_cell
 from mmlow.benchmark.timing import time_interleaved
 
 
@@ -61,21 +62,26 @@ def timm_pair(name: str, size: int = 224,
 @torch.inference_mode()
 def backbone_vs_timm(names: Sequence[str], sizes: Sequence[int], batches: Sequence[int],
                      repeats: int = 20,
-                     variants: Sequence[Tuple[str, str]] = (('cpu', 'fp32'), )
-                     ) -> Iterator[dict]:
+                     variants: Sequence[Tuple[str, str]] = (('cpu', 'fp32'), ),
+                     calibration: Optional[Calibration] = None) -> Iterator[dict]:
     """Time each mmlow backbone, deployed (BN fused) on each (backend, precision) of
     ``variants``, against timm's eager fp32 model, interleaved in this process, on the last
     stage's feature map (each checked against timm first: within 1e-3 in fp32, within the
     backend's tolerance otherwise). Yields one row per (name, size, batch): timm's median in ms,
     the backbone's MACs and per variant its median ms, ratio to timm and largest error against
-    timm relative to the largest magnitude of timm's map."""
+    timm relative to the largest magnitude of timm's map.
+
+    int8 variants are quantized on ``calibration``; with it, every variant and timm run on its
+    first images (fitted to the size) rather than on random input, so that the errors are those
+    of images like the ones calibrated on."""
     for name in names:
         for size in sizes:
             reference, classifier = timm_pair(name, size)
             backbone = classifier.backbone
             backbone.out_indices = (len(backbone.stages) - 1, )
             for batch in batches:
-                x = torch.randn(batch, 3, size, size)
+                x = (torch.from_numpy(calibration.inputs_for((batch, 3, size, size))[0])
+                     if calibration else torch.randn(batch, 3, size, size))
 
                 def timm_features():
                     return reference.forward_intermediates(x, indices=1,
@@ -84,7 +90,8 @@ def backbone_vs_timm(names: Sequence[str], sizes: Sequence[int], batches: Sequen
                 runs = {'timm': timm_features}
                 errors = {}
                 for backend, precision in variants:
-                    forward = build_backend(backend, backbone, x, precision)
+                    forward = build_backend(backend, backbone, x, precision,
+                                            calibration=calibration)
                     got = forward(x)[-1]
                     if precision == 'fp32' and (expected - got).abs().max() > 1e-3:
                         raise RuntimeError(f'{name}: deployed outputs on {backend} differ '
@@ -104,15 +111,19 @@ def backbone_vs_timm(names: Sequence[str], sizes: Sequence[int], batches: Sequen
 
 def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequence[int],
                     repeats: int = 20,
-                    variants: Sequence[Tuple[str, str]] = (('cpu', 'fp32'), )
-                    ) -> Iterator[str]:
+                    variants: Sequence[Tuple[str, str]] = (('cpu', 'fp32'), ),
+                    calibration: Optional[Calibration] = None) -> Iterator[str]:
     """tools/benchmark_backbone.py's output, line by line: the machine's matmul peaks, then a
     Markdown row per (name, size, batch) with, per variant, the median ms, the ratio to timm
     eager fp32, the achieved GFLOP/s as a share of the peak of the variant's precision and the
-    relative error against timm; last the worst ratio and error per variant."""
-    peaks = machine_peaks()
+    relative error against timm; last the worst ratio and error per variant. int8 variants
+    (quantized on ``calibration``) are rated against the int8 GEMM peak of their runtime."""
+    peaks = machine_peaks(int8_backends=[backend for backend, precision in variants
+                                         if precision == 'int8'])
     yield (f'torch {torch.__version__}, {torch.get_num_threads()} threads; matmul peak '
-           f'{peaks["fp32"]:.0f} GFLOP/s fp32, {peaks["bf16"]:.0f} GFLOP/s bf16')
+           f'{peaks_text(peaks)}')
+    if calibration:
+        yield f'int8 calibration and inputs: {calibration.source}'
     keys = [f'{backend}/{precision}' for backend, precision in variants]
     yield ('| model | input | GMACs | timm eager fp32 ms | ' +
            ' | '.join(f'{key} ms | ratio | GFLOP/s (% peak) | rel. error' for key in keys) +
@@ -120,14 +131,14 @@ def backbone_report(names: Sequence[str], sizes: Sequence[int], batches: Sequenc
     yield '|---' * (4 + 4 * len(keys)) + '|'
     worst = dict.fromkeys(keys, 0.)
     worst_error = dict.fromkeys(keys, 0.)
-    for row in backbone_vs_timm(names, sizes, batches, repeats, variants):
+    for row in backbone_vs_timm(names, sizes, batches, repeats, variants, calibration):
         cells = [row['name'], row['input'], f'{row["macs"] / 1e9:.2f}', f'{row["timm_ms"]:.1f}']
         for key, (_, precision) in zip(keys, variants):
             variant = row['variants'][key]
             worst[key] = max(worst[key], variant['ratio'])
             worst_error[key] = max(worst_error[key], variant['error'])
             rate = achieved_gflops(row['macs'], variant['ms'])
-            peak = peak_for(peaks, precision)
+            peak = peak_for(peaks, precision, key.split('/')[0])
             cells += [f'{variant["ms"]:.1f}', f'{variant["ratio"]:.3f}',
                       rate_cell(rate, peak), f'{variant["error"]:.1e}']
         yield '| ' + ' | '.join(cells) + ' |'

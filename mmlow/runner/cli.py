@@ -10,6 +10,7 @@ from typing import Callable, Sequence, Tuple, Type
 import torch
 
 from mmlow.deploy.backends import parse_variant
+from mmlow.deploy.quantize import BACKBONE_CALIBRATION_CONFIG, DEFAULT_CALIBRATION_IMAGES
 from mmlow.errors import UserError
 
 USER_ERROR_EXIT = 2
@@ -62,6 +63,18 @@ def backend_argument(text: str) -> Tuple[str, str]:
         return parse_variant(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_calibration_args(parser: argparse.ArgumentParser, what: str = 'training images',
+                         config_option: bool = False) -> None:
+    """``--calib N`` (and, for tools without a task config of their own, ``--calib-config``):
+    where int8 builds take their calibration images (mmlow.deploy.quantize)."""
+    parser.add_argument('--calib', type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
+                        help=f'int8: calibrate on this many {what} (default: %(default)s)')
+    if config_option:
+        parser.add_argument('--calib-config', default=BACKBONE_CALIBRATION_CONFIG,
+                            help='int8: the config whose training images, through its test '
+                            'pipeline and preprocessor, calibrate (default: %(default)s)')
 
 
 def _leave_process_group() -> None:

@@ -4,10 +4,11 @@ plot. Run it on your own device: the point is that MACs do not predict its laten
 
     python tools/analysis/beyond_macs.py [--models lowformer_b1 ...] [--sizes 224 512]
         [--backends cpu torchscript onnxruntime openvino openvino/bf16] [--repeats 10]
-        [--threads N] [--out-dir DIR]
+        [--calib N] [--calib-config CONFIG] [--threads N] [--out-dir DIR]
 
 Batch 1, random weights, each backbone deployed (BN fused) and checked against eager on every
-backend; the backends of one (model, size) are timed interleaved. Writes beyond_macs.md,
+backend; the backends of one (model, size) are timed interleaved. int8 variants (e.g.
+openvino/int8) are quantized on --calib images of --calib-config's training set. Writes beyond_macs.md,
 beyond_macs.json, beyond_macs.png and .svg to --out-dir.
 """
 import argparse
@@ -20,7 +21,8 @@ import torch
 from tqdm import tqdm
 
 import mmlow  # noqa: F401
-from mmlow.runner.cli import backend_argument
+from mmlow.deploy.quantize import backbone_calibration
+from mmlow.runner.cli import add_calibration_args, backend_argument
 from mmlow.reports.beyond_macs import (ALL_BACKBONES, CPU_VARIANTS,
                                          beyond_macs_plot, beyond_macs_table,
                                          measure_backbones, variant_name)
@@ -32,6 +34,7 @@ def main(argv=None):
     parser.add_argument('--sizes', nargs='+', type=int, default=[224, 512])
     parser.add_argument('--backends', nargs='+', type=backend_argument,
                         default=list(CPU_VARIANTS), help='NAME[/PRECISION] each')
+    add_calibration_args(parser, config_option=True)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--threads', type=int)
     parser.add_argument('--out-dir', default='work_dirs/beyond_macs')
@@ -39,7 +42,11 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    rows = list(tqdm(measure_backbones(args.models, args.sizes, args.backends, args.repeats),
+    calibration = None
+    if any(precision == 'int8' for _, precision in args.backends):
+        calibration = backbone_calibration(args.calib_config, args.calib)
+    rows = list(tqdm(measure_backbones(args.models, args.sizes, args.backends, args.repeats,
+                                       calibration=calibration),
                      total=len(args.models) * len(args.sizes), desc='backbones x sizes'))
     table = (f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch 1, '
              f'backends {", ".join(map(variant_name, args.backends))}\n\n' +

@@ -3,7 +3,7 @@ head and post-processing (eager PyTorch), or preprocessing, the deployed network
 post-processing (other backends), as mean ms per image and share of the step.
 
     python tools/analysis/profile_stages.py CONFIG [CKPT] [--backends cpu onnxruntime ...]
-        [--precision bf16] [--shape H W] [--batch B] [--iters N] [--warmup W]
+        [--precision bf16] (int8: [--calib N]) [--shape H W] [--batch B] [--iters N] [--warmup W]
         [--candidates N|all] [--out stages.json]
 
 Single-stage detectors and segmenters, random weights unless CKPT, synthetic images of the
@@ -18,6 +18,7 @@ from mmengine.config import DictAction
 
 import mmlow  # noqa: F401
 from mmlow.runner import positive_int, run_cli
+from mmlow.runner.cli import add_calibration_args
 from mmlow.deploy import BACKENDS
 from mmlow.deploy.detection import candidates_argument
 from mmlow.benchmark.stages import profile_stages, stages_table
@@ -28,7 +29,9 @@ def main(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
     parser.add_argument('--backends', nargs='+', default=['cpu'], choices=list(BACKENDS))
-    parser.add_argument('--precision', help='where a backend has a choice (bf16)')
+    parser.add_argument('--precision', help='where a backend has a choice (bf16; int8 on '
+                        'onnxruntime, openvino)')
+    add_calibration_args(parser)
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'))
     parser.add_argument('--batch', type=positive_int, default=1)
     parser.add_argument('--iters', type=positive_int, default=10)
@@ -42,7 +45,7 @@ def main(argv=None):
     def profile():
         rows = profile_stages(args.config, args.checkpoint, args.backends, args.precision,
                               args.shape, args.batch, args.iters, args.warmup,
-                              args.candidates, args.cfg_options)
+                              args.candidates, args.cfg_options, args.calib)
         print(stages_table(rows))
         if args.out:
             with open(args.out, 'w') as f:

@@ -173,7 +173,8 @@ class LatencyHook(Hook):
             set_candidates(model, inputs, self.candidates)
         calibration = None
         if self.precision == 'int8':
-            calibration = calibration_from_config(cfg, model, self.calibration_images)
+            calibration = calibration_from_config(cfg, model.data_preprocessor,
+                                                  self.calibration_images)
         self.backend_model = BackendModel(model, self.backend or 'cpu', self.precision,
                                           calibration=calibration)
         self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
