@@ -46,13 +46,14 @@ class Candidate:
                  images_dir: Optional[str] = None, fast_postprocess: bool = True,
                  calibration_images: int = DEFAULT_CALIBRATION_IMAGES):
         model, scope = model_from_config(config, checkpoint, cfg_options)
-        calibration = None
+        calibration = self.calibration_source = None
         if precision == 'int8':
             cfg = load_config(config_path(config), cfg_options)
             calibration = (
                 tracker_calibration(cfg, model, calibration_images)
                 if hasattr(model, 'search_forward') else
                 calibration_from_config(cfg, model.data_preprocessor, calibration_images))
+            self.calibration_source = calibration.source
         self.config = osp.basename(config)
         self.name = model_name(model)
         self.backend = backend
@@ -165,18 +166,31 @@ def config_checkpoint_pairs(tokens: Sequence[str]) -> List[Tuple[str, Optional[s
 
 def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str = 'cpu',
                       iters: int = 50, warmup: int = 10, out: Optional[str] = None,
-                      threads: Optional[int] = None, **options) -> Tuple[List[dict], str]:
+                      threads: Optional[int] = None,
+                      variants: Optional[Sequence[Tuple[str, str]]] = None,
+                      **options) -> Tuple[List[dict], str]:
     """Time (config, checkpoint) pairs interleaved in this process (on ``threads`` CPU threads
-    when given); ``options`` go to :class:`Candidate`. Returns the records (also written to
-    ``out`` as JSON when given) and a Markdown report, with each config's median latency
-    ratio to the last one's when there are several."""
+    when given), on ``backend`` or, given ``variants``, on each (backend, precision) of them
+    (all on one device); ``options`` go to :class:`Candidate`. Returns the records (also
+    written to ``out`` as JSON when given) and a Markdown report, with each run's median
+    latency ratio to the last one's when there are several."""
     if threads:
         torch.set_num_threads(threads)
-    candidates = [Candidate(config, checkpoint, backend, **options)
-                  for config, checkpoint in configs]
-    device = BACKENDS[backend].device
+    if variants:
+        candidates = [Candidate(config, checkpoint, name, **dict(options, precision=precision))
+                      for config, checkpoint in configs for name, precision in variants]
+    else:
+        candidates = [Candidate(config, checkpoint, backend, **options)
+                      for config, checkpoint in configs]
+    devices = {BACKENDS[c.backend].device for c in candidates}
+    if len(devices) > 1:
+        raise ValueError('runs timed side by side must share a device: '
+                         f'{", ".join(sorted(devices))} given')
+    device = devices.pop()
     peaks = machine_peaks(device=device, int8_backends=[
         c.backend for c in candidates if c.precision == 'int8'])
+    label = (lambda r: f'{r["config"]} {r["backend"]}/{r["precision"]}') if variants else \
+        (lambda r: r['config'])
     sync = device_sync(device)
     timings = time_interleaved({str(i): c.timed for i, c in enumerate(candidates)},
                                repeats=iters, warmup=warmup, sync=sync)
@@ -188,9 +202,11 @@ def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str
              peaks_text(peaks),
              TABLE_HEADER]
     lines += [markdown_row(record) for record in records]
+    lines += [f'int8 calibration of {c.config}: {c.calibration_source}'
+              for c in candidates if c.calibration_source]
     last = records[-1]
     for record in records[:-1]:
-        lines.append(f'ratio {record["config"]} / {last["config"]} (median latency): '
+        lines.append(f'ratio {label(record)} / {label(last)} (median latency): '
                      f'{record["median_ms"] / last["median_ms"]:.3f}')
     if out:
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)

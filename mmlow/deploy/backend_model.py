@@ -3,7 +3,8 @@
 The model's own ``predict`` still runs: data preprocessing, NMS and box rescaling, logit
 resizing, label selection stay the model's eager Python. Only the part a backend can run, the
 tensor forward ``head.forward(extract_feat(inputs))`` (what ``mode='tensor'`` returns), is
-the backend's build. So end-to-end time is preprocess + backend forward + postprocess, and
+the backend's build; for a two-stage detector, whose predict runs NMS between its stages, it is
+``extract_feat`` (backbone and neck), and the RPN and RoI heads stay eager. So end-to-end time is preprocess + backend forward + postprocess, and
 ``BackendModel.test_step`` stands in for the model's ``test_step`` / ``val_step`` in a runner.
 """
 import copy
@@ -26,6 +27,26 @@ PREDICT_HEADS = {'SingleStageDetector': 'bbox_head',  # mmdet: RetinaNet, FCOS, 
                  'ImageClassifier': 'head'}  # mmpretrain
 
 
+# Model classes (by name) whose predict runs NMS between stages: the backend runs extract_feat
+FEATURE_MODELS = ('TwoStageDetector', )
+
+
+def runs_features_only(model: nn.Module) -> bool:
+    return callable(getattr(model, 'extract_feat', None)) and any(
+        cls.__name__ in FEATURE_MODELS for cls in type(model).__mro__)
+
+
+class FeatureExtractor(nn.Module):
+    """A model's ``extract_feat`` (backbone and neck) as a module's forward."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor):
+        return self.model.extract_feat(inputs)
+
+
 def predict_head_name(model: nn.Module) -> str:
     """The attribute of the head whose forward ends the tensor forward, or a clear error."""
     for cls in type(model).__mro__:
@@ -35,8 +56,8 @@ def predict_head_name(model: nn.Module) -> str:
             return name
     raise TypeError(
         f'{type(model).__name__} cannot run its tensor forward on a backend: supported are '
-        f'models derived from {", ".join(PREDICT_HEADS)} with a single head (two-stage '
-        'detectors and cascades run NMS inside their forward)')
+        f'models derived from {", ".join(PREDICT_HEADS)} with a single head, and the '
+        f'features of {", ".join(FEATURE_MODELS)}s')
 
 
 class _HeadOutputs:
@@ -80,6 +101,7 @@ class BackendModel:
         self._heads_called = 0
         self.dense_head = None
         self.fast_postprocess = False
+        self.features_only = False
         # a retriever's predict embeds (the tensor forward, no head) and searches its gallery
         self.retriever = callable(getattr(self.deployed, 'embed', None))
         if self.retriever:
@@ -90,14 +112,19 @@ class BackendModel:
         try:
             head_name = predict_head_name(self.deployed)
         except TypeError:
-            if backend not in EAGER_BACKENDS:
+            if backend not in EAGER_BACKENDS and not runs_features_only(self.deployed):
                 raise
             head_name = None
         # eager PyTorch needs no export: models a backend cannot split (two-stage detectors)
         # run their own predict, deployed
-        self.whole_model = head_name is None
+        self.whole_model = head_name is None and backend in EAGER_BACKENDS
         if self.whole_model:
             self.predictor = self.deployed
+            return
+        if head_name is None:  # a two-stage detector: backbone and neck on the backend
+            self.features_only = True
+            self.predictor = copy.copy(self.deployed)
+            self.predictor.extract_feat = self._features
             return
         self.predictor = copy.copy(self.deployed)
         self.predictor._modules = dict(self.deployed._modules)
@@ -113,8 +140,12 @@ class BackendModel:
     def forward_for(self, inputs: torch.Tensor) -> CompiledForward:
         shape = tuple(inputs.shape)
         if shape not in self.builds:
-            self.builds[shape] = build_backend(self.backend, self.reference, inputs,
-                                               self.precision, deployed=self.deployed,
+            reference, deployed = self.reference, self.deployed
+            if self.features_only:
+                reference = FeatureExtractor(reference).eval()
+                deployed = FeatureExtractor(deployed).eval()
+            self.builds[shape] = build_backend(self.backend, reference, inputs,
+                                               self.precision, deployed=deployed,
                                                calibration=self.calibration)
             self.built_last_step = True
         return self.builds[shape]
@@ -127,6 +158,15 @@ class BackendModel:
         self.synchronize()
         self.forward_ms = (time.perf_counter() - start) * 1e3
         return _HeadOutputs(outputs)
+
+    def _features(self, inputs: torch.Tensor) -> tuple:
+        forward = self.forward_for(inputs)
+        self.synchronize()
+        start = time.perf_counter()
+        features = tuple(forward(inputs))
+        self.synchronize()
+        self.forward_ms = (time.perf_counter() - start) * 1e3
+        return features
 
     def _embedding(self, inputs: torch.Tensor) -> tuple:
         outputs = self.forward_for(inputs)(inputs)
@@ -147,7 +187,8 @@ class BackendModel:
         self.forward_ms = None
         data = self.predictor.data_preprocessor(data, False)
         results = self.predictor._run_forward(data, mode='predict')
-        if not self._heads_called and not (self.whole_model or self.retriever):
+        if not self._heads_called and not (self.whole_model or self.retriever or
+                                           self.features_only):
             raise RuntimeError(f"{type(self.deployed).__name__}'s predict does not call its "
                                'head forward: it cannot run on a backend')
         return results

@@ -192,3 +192,23 @@ def test_two_stage_detector_runs_whole_in_eager(repo_root):
     assert 'masks' in result.pred_instances
     # MACs count the second stage too, for the proposals the RPN keeps
     assert count_macs(model, (1, 3, 64, 96)) > count_macs(model.backbone, (1, 3, 64, 96)) > 0
+
+
+@pytest.mark.parametrize('backend', ['onnxruntime'])
+def test_two_stage_detector_runs_its_features_on_a_backend(repo_root, backend):
+    """Mask R-CNN: backbone and neck on the backend, RPN and RoI heads eager; the same
+    detections as the eager model."""
+    model, scope = model_from_config(
+        os.path.join(repo_root, 'configs/detection/mask-rcnn_lowformer_b1_shapes.py'))
+    randomize_(model.backbone)
+    model.test_cfg.rcnn.score_thr = 0.
+    data = synthetic_batch(scope, (64, 96), 1)
+    (expected, ) = model.test_step(data)
+    backend_model = BackendModel(model, backend)
+    (got, ) = backend_model.test_step(data)
+    assert backend_model.features_only and backend_model.built_last_step
+    assert backend_model.forward_ms > 0
+    assert len(got.pred_instances) == len(expected.pred_instances) > 0
+    torch.testing.assert_close(got.pred_instances.bboxes, expected.pred_instances.bboxes,
+                               rtol=1e-3, atol=1e-2)
+    assert 'masks' in got.pred_instances

@@ -8,6 +8,7 @@ import torch
 
 from mmlow.runner.launch import _shapes_alternative
 from tests.tiny_configs import tiny_shapes_cfg
+from tools.quantize import main as quantize_main
 from tools.test import main as run_test_tool
 from tools.train import main as train_main
 
@@ -54,8 +55,12 @@ def test_train_resume_and_test(tmp_path, repo_root):
 
     # the same checkpoint evaluated on backends: what they compute, beside their latency
     metrics = {}
+    variants = {'onnxruntime': ('onnxruntime', 'fp32'), 'bf16': ('cpu', 'bf16'),
+                'int8': ('openvino', 'int8')}
     for name, options in (('eager', []), ('onnxruntime', ['--backend', 'onnxruntime']),
-                          ('bf16', ['--backend', 'cpu', '--precision', 'bf16'])):
+                          ('bf16', ['--backend', 'cpu', '--precision', 'bf16']),
+                          ('int8', ['--backend', 'openvino', '--precision', 'int8',
+                                    '--calib', '3'])):
         out = tmp_path / f'{name}.json'
         assert run_test_tool([str(config), work_dir, '--work-dir', str(tmp_path / name),
                               '--metrics-out', str(out), *options]) == 0
@@ -63,12 +68,22 @@ def test_train_resume_and_test(tmp_path, repo_root):
         records = glob.glob(str(tmp_path / name / '*' / 'latency_test_end2end_*.json'))
         if name != 'eager':
             (record, ) = [json.loads(open(path).read()) for path in records]
-            assert (record['backend'], record['precision']) == (
-                ('onnxruntime', 'fp32') if name == 'onnxruntime' else ('cpu', 'bf16'))
+            assert (record['backend'], record['precision']) == variants[name]
             assert record['deploy']
     assert metrics['onnxruntime']['coco/bbox_mAP'] == pytest.approx(
         metrics['eager']['coco/bbox_mAP'], abs=1e-3)
     assert 0 <= metrics['bf16']['coco/bbox_mAP'] <= 1
+    assert 0 <= metrics['int8']['coco/bbox_mAP'] <= 1
+
+    # the INT8 deployment artefact of the same checkpoint
+    out = tmp_path / 'int8_model'
+    assert quantize_main([str(config), work_dir, '--backend', 'openvino', '--calib', '3',
+                          '--out', str(out)]) == 0
+    info = json.loads((out / 'quantization.json').read_text())
+    assert info['files'] == ['model_int8.bin', 'model_int8.xml']
+    assert info['input_shape'] == [1, 3, 64, 64]
+    assert info['kept_float'][0].endswith('stem.0/conv/Conv')
+    assert info['max_relative_error'] < 0.3
     assert run_test_tool([str(config), work_dir, '--precision', 'bf16']) == 2
 
 

@@ -17,6 +17,7 @@ from mmlow.reports.compare import spearman
 from mmlow.deploy.detection import preselect_top_priors
 from mmlow.deploy.loading import model_from_config
 from tests.conftest import randomize_
+from tests.tiny_configs import tiny_shapes_cfg
 from tools.benchmark import main as benchmark_main
 from tools.compare_backbones import main as compare_main
 from tools.export_onnx import main as export_main
@@ -189,3 +190,28 @@ def test_spearman_rank_correlation():
     # ties share their mean rank: ranks (1.5, 1.5, 3) vs (1, 2, 3)
     assert spearman([5, 5, 7], [1, 2, 3]) == pytest.approx(0.8660254)
     assert spearman([1, 2], [2, 1]) is None  # too few points to rank
+
+
+def test_benchmark_int8_is_calibrated_on_the_config_and_rated_against_the_int8_peak(
+        tmp_path, repo_root, capsys):
+    config = tmp_path / 'tiny.py'
+    tiny_shapes_cfg(os.path.join(repo_root, CONFIG), str(tmp_path / 'shapes'),
+                    str(tmp_path / 'work'), num_train=3, num_val=1).dump(str(config))
+    out = str(tmp_path / 'bench.json')
+    assert benchmark_main([str(config), '--backends', 'openvino/int8', 'cpu',
+                           '--calib', '2', '--shape', '64', '64', '--iters', '2',
+                           '--warmup', '1', '--out', out]) == 0
+    printed = capsys.readouterr().out
+    with open(out) as f:
+        record, eager = json.load(f)
+    assert (record['backend'], record['precision']) == ('openvino', 'int8')
+    assert (eager['backend'], eager['precision']) == ('cpu', 'fp32')
+    ratio = float(re.search(r'ratio tiny.py openvino/int8 / tiny.py cpu/fp32 \(median '
+                            r'latency\): ([\d.]+)', printed)[1])
+    assert ratio == pytest.approx(record['median_ms'] / eager['median_ms'], abs=5e-4)
+    peak = float(re.search(r'(\d+) GOP/s openvino/int8', printed)[1])
+    assert record['peak_gflops'] == pytest.approx(peak, abs=0.5)
+    assert 'int8 calibration of tiny.py: 2 images of the training set of tiny.py (3 in all)' \
+        in printed
+    assert benchmark_main([str(config), '--backends', 'openvino/int8', '--precision',
+                           'int8']) == 2

@@ -1,6 +1,7 @@
 """Tracking tools end to end on tiny fake data: test.py writes the toolkit's result files,
 eval_tracking.py scores them, track_demo.py writes a video, compare_trackers.py the table."""
 import importlib.util
+import json
 import os.path as osp
 
 import cv2
@@ -124,11 +125,29 @@ def test_compare_trackers_prints_one_table(tiny, tmp_path, capsys):
     _, _, checkpoint, config = tiny
     assert _tool('compare_trackers').main([config, checkpoint, '--work-dir',
                                            str(tmp_path / 'cmp'), '--backends',
-                                           'onnxruntime']) == 0
+                                           'onnxruntime', 'openvino/int8', '--calib', '4']) == 0
     table = capsys.readouterr().out
     for row in ('(eager)', '(ONNX Runtime)', 'static box', 'NCC template matching',
-                '| onnxruntime | fp32 |'):
+                '| onnxruntime | fp32 |', '| openvino | int8 |'):
         assert row in table
+    # the INT8 graphs track the held-out sequences too (AO is read from their result files)
+    (int8_row, ) = [line for line in table.splitlines() if '(openvino int8)' in line]
+    assert 0 <= float(int8_row.split('|')[2]) <= 1
+    assert osp.isfile(str(tmp_path / 'cmp' / 'onnx' / 'search_branch_int8.xml'))
+
+
+def test_quantize_tool_writes_both_int8_tracker_graphs(tiny, tmp_path, capsys):
+    _, _, checkpoint, config = tiny
+    out = tmp_path / 'int8'
+    assert _tool('quantize').main([config, checkpoint, '--backend', 'onnxruntime',
+                                   '--calib', '4', '--out', str(out)]) == 0
+    report = capsys.readouterr().out
+    assert (out / 'template_branch_int8.onnx').is_file()
+    assert (out / 'search_branch_int8.onnx').is_file()
+    assert '4 training pairs' in report
+    info = json.loads((out / 'quantization.json').read_text())
+    assert info['precision'] == 'int8' and info['backend'] == 'onnxruntime'
+    assert info['max_abs_error'] < 0.5
 
 
 def test_train_tool_names_a_missing_tracking_dataset(tmp_path, capsys):
