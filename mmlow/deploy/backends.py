@@ -391,11 +391,17 @@ def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
     backends write their export (see export_onnx) to ``onnx_path``, a temporary file when not
     given. ``int8`` quantizes that export on ``calibration``'s images fitted to the input shape
     (mmlow.deploy.quantize), written to ``quantized_path`` when given (a temporary file when
-    not); without them it is refused.
+    not), and checked on the first of them rather than on ``example_inputs``; without them it
+    is refused.
     """
     precision = check_backend(backend, precision)
+    calibration_inputs = None
     if precision == 'int8':
-        require_calibration(calibration, backend)
+        # checked on a calibration image: int8 ranges are those of images like them, and a
+        # synthetic input (a benchmark's) can leave them by far
+        calibration_inputs = require_calibration(calibration, backend).inputs_for(
+            tuple(example_inputs.shape))
+        example_inputs = torch.from_numpy(calibration_inputs[0])
     if module.training:
         raise ValueError('build_backend needs the module in eval mode')
     spec = BACKENDS[backend]
@@ -423,10 +429,9 @@ def build_backend(backend: str, module: nn.Module, example_inputs: torch.Tensor,
             onnx = OnnxExport(path, export_onnx(flat.module, example, path, onnx_opset,
                                                 onnx_exporter))
             if precision == 'int8':
-                inputs = calibration.inputs_for(tuple(example.shape))
                 onnx = onnx._replace(path=quantize_onnx(
                     backend, onnx.path, quantized_path or osp.join(tmp, 'model_int8.onnx'),
-                    inputs, calibration.keep_float))
+                    calibration_inputs, calibration.keep_float))
         run = spec.make_runner(flat, example, precision, onnx)
         forward = CompiledForward(backend, precision, tuple(example.shape), run, tree_spec)
         with torch.inference_mode():
