@@ -3,7 +3,7 @@ onnxruntime or openvino, calibrated on images of the config's own training set t
 own test pipeline.
 
     python tools/quantize.py CONFIG CHECKPOINT --backend openvino|onnxruntime [--calib N]
-                             [--out DIR] [--shape H W]
+                             [--out DIR] [--shape H W] [--keep-float [PART ...]]
 
 Writes DIR/model_int8.onnx (onnxruntime, QDQ) or DIR/model_int8.xml + .bin (openvino, NNCF),
 the fp32 export it was made from, and DIR/quantization.json (calibration source, input shape,
@@ -21,7 +21,7 @@ from mmengine.config import DictAction
 import mmlow  # noqa: F401
 from mmlow.deploy import BackendUnavailableError, OutputMismatchError
 from mmlow.deploy.export import quantize_config
-from mmlow.deploy.quantize import QUANTIZERS
+from mmlow.deploy.quantize import KEEP_FLOAT, QUANTIZERS
 from mmlow.runner import positive_int, resolve_checkpoint, run_cli
 from mmlow.runner.cli import add_calibration_args
 
@@ -36,6 +36,9 @@ def parse_args(argv=None):
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'),
                         help='input size after pre-processing (default: the most common size '
                         'of the calibration images)')
+    parser.add_argument('--keep-float', nargs='*', choices=list(KEEP_FLOAT),
+                        default=list(KEEP_FLOAT), help='parts left in floating point (none: '
+                        'give the option alone; default: %(default)s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -47,7 +50,8 @@ def main(argv=None):
         out = args.out or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0],
                                    f'int8_{args.backend}')
         print(quantize_config(args.config, resolve_checkpoint(args.checkpoint), args.backend,
-                              out, args.calib, args.shape, args.cfg_options))
+                              out, args.calib, args.shape, args.cfg_options,
+                              args.keep_float))
         return 0
     return run_cli(quantize, user_errors=(BackendUnavailableError, OutputMismatchError,
                                           ValueError))

@@ -68,7 +68,8 @@ def _tracker_int8_error(model, paths, backend: str, calibration) -> float:
 def quantize_config(config: str, checkpoint: Optional[str], backend: str, out_dir: str,
                     num_images: int = DEFAULT_CALIBRATION_IMAGES,
                     shape: Optional[Sequence[int]] = None,
-                    cfg_options: Optional[dict] = None) -> str:
+                    cfg_options: Optional[dict] = None,
+                    keep_float: Sequence[str] = KEEP_FLOAT) -> str:
     """tools/quantize.py: write the INT8 model of ``config`` for ``backend`` (with the fp32
     export it was made from and quantization.json, what it was made from) into ``out_dir``;
     return the report. The input shape is ``shape``, else the most common input size of the
@@ -90,7 +91,8 @@ def quantize_config(config: str, checkpoint: Optional[str], backend: str, out_di
                  f'  max absolute error against eager on a calibration pair: {error:.3f}']
     else:
         model, _ = model_from_config(config, checkpoint, cfg_options)
-        calibration = calibration_from_config(cfg, model.data_preprocessor, num_images)
+        calibration = calibration_from_config(cfg, model.data_preprocessor, num_images,
+                                              keep_float=keep_float)
         if shape is None:
             sizes = collections.Counter(tuple(image.shape[2:]) for image in calibration.images)
             shape = sizes.most_common(1)[0][0]
@@ -100,7 +102,7 @@ def quantize_config(config: str, checkpoint: Optional[str], backend: str, out_di
                                 calibration=calibration,
                                 quantized_path=osp.join(out_dir, 'model_int8.onnx'))
         written = sorted(f for f in os.listdir(out_dir) if f.startswith('model_int8'))
-        kept = nodes_kept_float(fp32_path, KEEP_FLOAT)
+        kept = nodes_kept_float(fp32_path, keep_float)
         info.update(files=written, input_shape=list(example.shape),
                     calibration=calibration.source, kept_float=kept,
                     max_relative_error=forward.max_error)

@@ -94,7 +94,7 @@ def _with_pipeline(dataset_cfg: dict, pipeline: list) -> dict:
 
 def calibration_from_config(cfg: Config, preprocessor: Callable,
                             num_images: int = DEFAULT_CALIBRATION_IMAGES,
-                            seed: int = 0) -> Calibration:
+                            seed: int = 0, keep_float: Sequence[str] = KEEP_FLOAT) -> Calibration:
     """``num_images`` images of ``cfg``'s training set (a fixed random subset, ``seed``) through
     its test pipeline and the model's data ``preprocessor``: what the model sees at test time,
     from images it was trained on (never the split it is evaluated on)."""
@@ -124,7 +124,7 @@ def calibration_from_config(cfg: Config, preprocessor: Callable,
                 images.append((inputs if torch.is_tensor(inputs) else inputs[0]).float().cpu())
     source = (f'{len(images)} images of the training set of {osp.basename(cfg.filename or "")}'
               f' ({len(dataset)} in all), through its test pipeline')
-    return Calibration(tuple(images), source, files=tuple(files))
+    return Calibration(tuple(images), source, tuple(keep_float), tuple(files))
 
 
 def backbone_calibration(config: str = BACKBONE_CALIBRATION_CONFIG,

@@ -14,6 +14,7 @@ from mmengine.registry import DATASETS
 
 from mmlow.config import config_scope, is_tracking_config, load_config
 from mmlow.deploy.loading import build_model
+from mmlow.deploy.quantize import KEEP_FLOAT
 from mmlow.deploy.tracking import (export_tracker_onnx, onnx_crop_tracker,
                                    quantize_tracker_graphs, tracker_calibration)
 from mmlow.models.tracking import CropTracker
@@ -54,9 +55,11 @@ def _tracking_metrics(cfg, checkpoint: str, work_dir: str,
 
 def precision_metrics(config: str, checkpoint: str, work_dir: str,
                       variants: Sequence[Tuple[str, str]] = VARIANTS,
-                      calibration_images: Optional[int] = None) -> Dict[str, Dict[str, float]]:
+                      calibration_images: Optional[int] = None,
+                      keep_float: Sequence[str] = KEEP_FLOAT) -> Dict[str, Dict[str, float]]:
     """{'backend/precision': {metric: value}} for the checkpoint of ``config``; ``cpu/fp32`` is
-    the eager model. int8 calibrates on ``calibration_images`` training images (pairs)."""
+    the eager model. int8 calibrates on ``calibration_images`` training images (pairs) and
+    leaves ``keep_float`` in floating point (detectors, segmenters, retrievers)."""
     cfg = load_config(config)
     if is_tracking_config(cfg):
         return _tracking_metrics(cfg, checkpoint, work_dir, variants,
@@ -67,8 +70,15 @@ def precision_metrics(config: str, checkpoint: str, work_dir: str,
         run_cfg = load_config(config)
         run_cfg.load_from = checkpoint
         run_cfg.work_dir = osp.join(work_dir, f'{backend}_{precision}')
+        # no loader workers: forking a process that already holds OpenVINO's and ONNX
+        # Runtime's thread pools (an earlier variant's) crashed it (SIGSEGV, seen here)
+        loaders = [value for key, value in run_cfg.items() if key.endswith('_dataloader')]
+        prototype = run_cfg.model.get('prototype')  # a retriever's class-prototype loader
+        for loader in loaders + ([prototype] if isinstance(prototype, dict) else []):
+            if isinstance(loader, dict) and 'dataset' in loader:
+                loader.update(num_workers=0, persistent_workers=False)
         if not (backend == 'cpu' and precision == 'fp32'):
-            evaluate_on_backend(run_cfg, backend, precision, calibration_images)
+            evaluate_on_backend(run_cfg, backend, precision, calibration_images, keep_float)
         metrics = run_testing(run_cfg, config_path=config)
         results[f'{backend}/{precision}'] = {key: float(metrics[key]) for key in keys
                                              if key in metrics}

@@ -2,7 +2,7 @@
 import argparse
 import numbers
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 
@@ -44,11 +44,13 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
 
 
 def evaluate_on_backend(cfg: Config, backend: str, precision: Optional[str] = None,
-                        calibration_images: Optional[int] = None) -> None:
+                        calibration_images: Optional[int] = None,
+                        keep_float: Optional[Sequence[str]] = None) -> None:
     """Evaluate the deployed model on ``backend``: a LatencyHook that runs it there replaces
     the config's latency hooks (one hook runs the model's copy), so the metrics are those of
     what the backend computes, beside its latency. At int8 it calibrates on
-    ``calibration_images`` training images (the hook's default when None)."""
+    ``calibration_images`` training images, ``keep_float`` left in floating point (the
+    hook's defaults when None)."""
     if cfg.get('tracking_test'):
         raise ConfigError('--backend does not apply to tracking configs: '
                           'tools/compare_trackers.py --backends runs trackers on backends')
@@ -57,6 +59,8 @@ def evaluate_on_backend(cfg: Config, backend: str, precision: Optional[str] = No
     latency = dict(type='LatencyHook', backend=backend, precision=precision, warmup=1)
     if calibration_images is not None:
         latency['calibration_images'] = calibration_images
+    if keep_float is not None:
+        latency['keep_float'] = list(keep_float)
     cfg.custom_hooks = hooks + [latency]
 
 

@@ -4,7 +4,7 @@ images), one table.
 
     python tools/analysis/precision_accuracy.py CONFIG CKPT [CONFIG CKPT ...]
         [--variants cpu/fp32 openvino/bf16 onnxruntime/int8 openvino/int8] [--calib N]
-        [--out-dir DIR]
+        [--keep-float first_conv output_convs] [--out-dir DIR]
 
 Detectors (bbox mAP, Mask R-CNN also segm mAP), segmenters (mIoU) and retrievers (Recall@1) are
 evaluated on their test split as tools/test.py --backend B --precision P evaluates them; a
@@ -18,6 +18,7 @@ import os.path as osp
 import sys
 
 import mmlow  # noqa: F401
+from mmlow.deploy.quantize import KEEP_FLOAT
 from mmlow.reports.precisions import VARIANTS, precision_metrics, precision_table
 from mmlow.runner import resolve_checkpoint, run_cli
 from mmlow.runner.cli import add_calibration_args, backend_argument
@@ -30,6 +31,9 @@ def main(argv=None):
     parser.add_argument('--variants', nargs='+', type=backend_argument, default=list(VARIANTS),
                         help='NAME/PRECISION each; cpu/fp32 (eager) is always the baseline')
     add_calibration_args(parser)
+    parser.add_argument('--keep-float', nargs='*', choices=list(KEEP_FLOAT),
+                        default=list(KEEP_FLOAT), help='int8: parts left in floating point '
+                        '(none: give the option alone; default: %(default)s)')
     parser.add_argument('--out-dir', default='work_dirs/precision_accuracy')
     args = parser.parse_args(argv)
     if len(args.pairs) % 2:
@@ -42,9 +46,10 @@ def main(argv=None):
             name = osp.splitext(osp.basename(config))[0]
             results[name] = precision_metrics(config, resolve_checkpoint(checkpoint),
                                               osp.join(args.out_dir, name), variants,
-                                              args.calib)
+                                              args.calib, args.keep_float)
         table = (f'int8: calibrated on {args.calib} training images (tracking: pairs) of each '
-                 'config\n\n' + precision_table(results))
+                 f'config, kept in floating point: {", ".join(args.keep_float) or "nothing"}'
+                 '\n\n' + precision_table(results))
         print(table)
         os.makedirs(args.out_dir, exist_ok=True)
         stem = osp.join(args.out_dir, 'precision_accuracy')

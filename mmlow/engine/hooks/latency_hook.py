@@ -31,7 +31,7 @@ import copy
 import json
 import os.path as osp
 import time
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.hooks import Hook
@@ -40,7 +40,8 @@ from mmengine.model import is_model_wrapper
 from mmlow.deploy.backend_model import BackendModel
 from mmlow.deploy.detection import (PostprocessCounter, dense_head, mean_counts,
                                        set_candidates)
-from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, calibration_from_config
+from mmlow.deploy.quantize import (DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT,
+                                   calibration_from_config)
 from mmlow.benchmark.record import (latency_stats, make_record, model_name, most_common,
                                     percentile)
 from mmlow.benchmark.stages import StageTimer, stage_summary
@@ -64,7 +65,8 @@ class LatencyHook(Hook):
             mmlow.deploy.BACKENDS to run the tensor forward of its deployed copy there.
         precision: the backend's precision where it has a choice (openvino: 'fp32', 'bf16',
             'int8'). int8 is calibrated on ``calibration_images`` images of the config's
-            training set through its test pipeline (mmlow.deploy.quantize).
+            training set through its test pipeline, ``keep_float`` left in floating point
+            (mmlow.deploy.quantize.KEEP_FLOAT).
         candidates: None to time the model's own scores; or a count (or 'all') of (score,
             class) pairs per image that a copy's classification bias lets pass the threshold.
     """
@@ -73,7 +75,8 @@ class LatencyHook(Hook):
     def __init__(self, warmup: int = 5, mode: str = 'end2end', backend: Optional[str] = None,
                  precision: Optional[str] = None,
                  candidates: Union[int, str, None] = None,
-                 calibration_images: int = DEFAULT_CALIBRATION_IMAGES):
+                 calibration_images: int = DEFAULT_CALIBRATION_IMAGES,
+                 keep_float: Sequence[str] = KEEP_FLOAT):
         if mode not in MODES:
             raise ValueError(f'LatencyHook mode must be one of {MODES}, not {mode!r}')
         if mode != 'end2end' and backend is not None:
@@ -90,6 +93,7 @@ class LatencyHook(Hook):
         self.precision = precision
         self.candidates = candidates
         self.calibration_images = calibration_images
+        self.keep_float = tuple(keep_float)
         self.records: List[dict] = []
         self._reset()
 
@@ -174,7 +178,8 @@ class LatencyHook(Hook):
         calibration = None
         if self.precision == 'int8':
             calibration = calibration_from_config(cfg, model.data_preprocessor,
-                                                  self.calibration_images)
+                                                  self.calibration_images,
+                                                  keep_float=self.keep_float)
         self.backend_model = BackendModel(model, self.backend or 'cpu', self.precision,
                                           calibration=calibration)
         self._on_cuda = self._on_cuda or self.backend_model.device == 'cuda'
