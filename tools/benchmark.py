@@ -1,22 +1,20 @@
 """End-to-end latency and FPS of a detector, segmenter or classifier config on one backend,
 outside training: the LatencyHook's measurement on synthetic images.
 
-    python tools/benchmark.py CONFIG [CKPT] --backend B [--precision P] [--calib N]
-        | --backends B[/P] ... [--shape H W]
-        [--batch B] [--iters N] [--warmup W] [--backbone-only] [--vs OTHER_CONFIG [OTHER_CKPT] ...]
-        [--threads T] [--out results.json] [--candidates N|all] [--images DIR] [--mmdet-filter]
+    python tools/benchmark.py CONFIG [CKPT] (--backend B [--precision P] | --backends B[/P] ...)
+        [--calib N] [--shape H W] [--batch B] [--iters N] [--warmup W] [--backbone-only]
+        [--vs OTHER_CONFIG [OTHER_CKPT] ...] [--threads T] [--out results.json]
+        [--candidates N|all] [--images DIR] [--mmdet-filter]
 
 Random images (or --images DIR through the config's test pipeline) go through the model's real
 preprocessing, its tensor forward on the backend (BN fused, checked against eager) and its real
-post-processing; --backbone-only times the backbone alone. --vs times more configs
-interleaved and prints each one's latency ratio to the last; --backends times the config(s) on
-several backends / precisions interleaved (ratios to the last item, e.g. openvino/int8
-openvino/bf16 cpu). int8 is calibrated on --calib images of each config's training set. Backends: mmlow.deploy.BACKENDS. Prints a Markdown row per model, for detectors with the (score, class)
-candidates per image that reached NMS and the boxes out, and the network forward's GMACs and
-achieved GFLOP/s beside the machine's matmul peak of its precision; --out writes the records
-(mmlow.benchmark.RECORD_KEYS) as JSON. --candidates N sets the classification bias so that about
-N pairs per image pass the score threshold ('all': NMS sees the test_cfg's maximum);
---mmdet-filter keeps mmdet's dense score filter. See benchmark_configs.
+post-processing; --backbone-only times the backbone alone. --vs (more configs) and --backends
+(several backends / precisions, e.g. openvino/int8 openvino/bf16 cpu) time interleaved and print
+each run's latency ratio to the last; int8 is calibrated on --calib training images of each
+config. A Markdown row per run (detectors: candidates into NMS, boxes out; GMACs, GFLOP/s
+beside the matmul peak); --out writes the records (mmlow.benchmark.RECORD_KEYS) as JSON.
+--candidates N: about N (score, class) pairs per image pass the score threshold ('all': the
+maximum); --mmdet-filter keeps mmdet's dense filter. See benchmark_configs.
 """
 import argparse
 import sys
@@ -28,17 +26,16 @@ from mmlow.runner import positive_int, run_cli
 from mmlow.runner.cli import add_calibration_args, backend_argument
 from mmlow.deploy import BACKENDS, BackendUnavailableError, OutputMismatchError
 from mmlow.deploy.detection import candidates_argument
-from mmlow.benchmark.pipeline import (benchmark_configs,
-                                      config_checkpoint_pairs)
+from mmlow.benchmark.pipeline import benchmark_configs, config_checkpoint_pairs
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?', help='weights (default: random)')
-    parser.add_argument('--backend', default='cpu', choices=list(BACKENDS))
-    parser.add_argument('--backends', nargs='+', type=backend_argument, metavar='B[/P]',
-                        help='time on each of these interleaved instead (same device)')
+    backends = parser.add_mutually_exclusive_group()
+    backends.add_argument('--backend', default='cpu', choices=list(BACKENDS))
+    backends.add_argument('--backends', nargs='+', type=backend_argument, metavar='B[/P]')
     parser.add_argument('--precision', help='where the backend has a choice (cpu, cpu-compile, '
                         'openvino: bf16; onnxruntime, openvino: int8)')
     add_calibration_args(parser, 'training images of each config')
@@ -57,11 +54,7 @@ def parse_args(argv=None):
     parser.add_argument('--candidates', type=candidates_argument)
     parser.add_argument('--images', help='a folder of images (default: random ones)')
     parser.add_argument('--mmdet-filter', action='store_true')
-    args = parser.parse_args(argv)
-    if args.backends and (args.precision or '--backend' in (argv or sys.argv)):
-        parser.error('--backends names each precision (B/P): give it without --backend and '
-                     '--precision')
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv=None):

@@ -176,6 +176,8 @@ def benchmark_configs(configs: Sequence[Tuple[str, Optional[str]]], backend: str
     latency ratio to the last one's when there are several."""
     if threads:
         torch.set_num_threads(threads)
+    if variants and options.get('precision'):
+        raise ValueError('--backends names each precision (B/P): give it without --precision')
     if variants:
         candidates = [Candidate(config, checkpoint, name, **dict(options, precision=precision))
                       for config, checkpoint in configs for name, precision in variants]

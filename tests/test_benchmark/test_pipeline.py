@@ -23,7 +23,7 @@ def test_backbone_input_lives_where_the_backend_runs(repo_root, monkeypatch):
     forward = _RecordingForward('meta')
     built_from = []
 
-    def fake_build(backend, module, example, precision=None):
+    def fake_build(backend, module, example, precision=None, calibration=None):
         built_from.append(example.device.type)  # the eager reference gets its own device's
         return forward
     monkeypatch.setattr(pipeline, 'build_backend', fake_build)

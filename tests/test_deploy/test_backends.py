@@ -122,7 +122,7 @@ def test_unknown_backend_and_precision_are_refused():
     for name in ('cpu', 'cpu-compile', 'openvino'):
         with pytest.raises(ValueError, match='fp32 or bf16'):
             check_backend(name, 'fp16')
-    with pytest.raises(ValueError, match="runs at precision fp32, not 'bf16'"):
+    with pytest.raises(ValueError, match="runs at precision fp32 or int8, not 'bf16'"):
         check_backend('onnxruntime', 'bf16')
 
 

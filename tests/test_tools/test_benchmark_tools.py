@@ -213,6 +213,8 @@ def test_benchmark_int8_is_calibrated_on_the_config_and_rated_against_the_int8_p
     assert record['peak_gflops'] == pytest.approx(peak, abs=0.5)
     assert 'int8 calibration of tiny.py: 2 images of the training set of tiny.py (3 in all)' \
         in printed
+    assert benchmark_main([str(config), '--backends', 'openvino/int8', '--precision',
+                           'int8']) == 2
+    assert 'give it without --precision' in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        benchmark_main([str(config), '--backends', 'openvino/int8', '--precision', 'int8'])
-    assert 'give it without --backend and --precision' in capsys.readouterr().err
+        benchmark_main([str(config), '--backends', 'openvino/int8', '--backend', 'cpu'])
