@@ -68,7 +68,7 @@ def main(argv=None):
             backbone_only=args.backbone_only, cfg_options=args.cfg_options,
             candidates=args.candidates, images_dir=args.images,
             fast_postprocess=not args.mmdet_filter, calibration_images=args.calib,
-            variants=args.backends)
+            variants=args.backends, keep_float=args.keep_float)
         print(report)
         return 0
     return run_cli(benchmark, user_errors=(BackendUnavailableError, OutputMismatchError,

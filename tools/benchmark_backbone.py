@@ -41,7 +41,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     calibration = None
     if any(precision == 'int8' for _, precision in args.backends):
-        calibration = backbone_calibration(args.calib_config, args.calib)
+        calibration = backbone_calibration(args.calib_config, args.calib, args.keep_float)
     for line in backbone_report(args.models, args.sizes, args.batches, args.repeats,
                                 args.backends, calibration):
         print(line, flush=True)

@@ -21,7 +21,7 @@ from mmengine.config import DictAction
 import mmlow  # noqa: F401
 from mmlow.deploy import BackendUnavailableError, OutputMismatchError
 from mmlow.deploy.export import quantize_config
-from mmlow.deploy.quantize import KEEP_FLOAT, QUANTIZERS
+from mmlow.deploy.quantize import QUANTIZERS
 from mmlow.runner import positive_int, resolve_checkpoint, run_cli
 from mmlow.runner.cli import add_calibration_args
 
@@ -36,9 +36,6 @@ def parse_args(argv=None):
     parser.add_argument('--shape', nargs=2, type=positive_int, metavar=('H', 'W'),
                         help='input size after pre-processing (default: the most common size '
                         'of the calibration images)')
-    parser.add_argument('--keep-float', nargs='*', choices=list(KEEP_FLOAT),
-                        default=list(KEEP_FLOAT), help='parts left in floating point (none: '
-                        'give the option alone; default: %(default)s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 

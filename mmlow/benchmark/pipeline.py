@@ -14,7 +14,8 @@ from mmlow.deploy.backend_model import BackendModel
 from mmlow.deploy.backends import BACKENDS, build_backend
 from mmlow.deploy.detection import PostprocessCounter, mean_counts, set_candidates
 from mmlow.deploy.loading import DEFAULT_SHAPES, image_batches, model_from_config
-from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, calibration_from_config
+from mmlow.deploy.quantize import (DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT,
+                                   calibration_from_config)
 from mmlow.deploy.tracking import build_tracker_steps, tracker_calibration
 from .peak import achieved_gflops, machine_peaks, peak_for, peaks_text, rate_cell
 from .record import latency_stats, make_record, model_name, most_common, percentile
@@ -35,8 +36,8 @@ class Candidate:
     single-stage detector's classification bias so that about that many (score, class) pairs
     per image pass the score threshold (mmlow.deploy.detection.set_candidates, on the first
     batch); ``fast_postprocess`` False keeps mmdet's dense score filter. At int8 the model is
-    quantized on ``calibration_images`` images of the config's training set
-    (mmlow.deploy.quantize).
+    quantized on ``calibration_images`` images of the config's training set, ``keep_float``
+    left in floating point (mmlow.deploy.quantize).
     """
 
     def __init__(self, config: str, checkpoint: Optional[str], backend: str,
@@ -44,7 +45,8 @@ class Candidate:
                  batch: int = 1, backbone_only: bool = False,
                  cfg_options: Optional[dict] = None, candidates: Union[int, str, None] = None,
                  images_dir: Optional[str] = None, fast_postprocess: bool = True,
-                 calibration_images: int = DEFAULT_CALIBRATION_IMAGES):
+                 calibration_images: int = DEFAULT_CALIBRATION_IMAGES,
+                 keep_float: Sequence[str] = KEEP_FLOAT):
         model, scope = model_from_config(config, checkpoint, cfg_options)
         calibration = self.calibration_source = None
         if precision == 'int8':
@@ -52,7 +54,8 @@ class Candidate:
             calibration = (
                 tracker_calibration(cfg, model, calibration_images)
                 if hasattr(model, 'search_forward') else
-                calibration_from_config(cfg, model.data_preprocessor, calibration_images))
+                calibration_from_config(cfg, model.data_preprocessor, calibration_images,
+                                        keep_float=keep_float))
             self.calibration_source = calibration.source
         self.config = osp.basename(config)
         self.name = model_name(model)

@@ -128,14 +128,15 @@ def calibration_from_config(cfg: Config, preprocessor: Callable,
 
 
 def backbone_calibration(config: str = BACKBONE_CALIBRATION_CONFIG,
-                         num_images: int = DEFAULT_CALIBRATION_IMAGES) -> Calibration:
+                         num_images: int = DEFAULT_CALIBRATION_IMAGES,
+                         keep_float: Sequence[str] = KEEP_FLOAT) -> Calibration:
     """Calibration images for a bare backbone (tools/benchmark_backbone.py, beyond_macs):
     ``config``'s training images through its test pipeline and its model's data preprocessor
     (ImageNet normalisation), fitted to each input size when a backend is built."""
     cfg = load_config(config_path(config))
     with DefaultScope.overwrite_default_scope(config_scope(cfg)):
         preprocessor = MODELS.build(cfg.model.data_preprocessor)
-    return calibration_from_config(cfg, preprocessor, num_images)
+    return calibration_from_config(cfg, preprocessor, num_images, keep_float=keep_float)
 
 
 def nodes_kept_float(onnx_path: str, keep_float: Sequence[str]) -> List[str]:

@@ -10,7 +10,8 @@ from typing import Callable, Sequence, Tuple, Type
 import torch
 
 from mmlow.deploy.backends import parse_variant
-from mmlow.deploy.quantize import BACKBONE_CALIBRATION_CONFIG, DEFAULT_CALIBRATION_IMAGES
+from mmlow.deploy.quantize import (BACKBONE_CALIBRATION_CONFIG, DEFAULT_CALIBRATION_IMAGES,
+                                   KEEP_FLOAT)
 from mmlow.errors import UserError
 
 USER_ERROR_EXIT = 2
@@ -67,10 +68,14 @@ def backend_argument(text: str) -> Tuple[str, str]:
 
 def add_calibration_args(parser: argparse.ArgumentParser, what: str = 'training images',
                          config_option: bool = False) -> None:
-    """``--calib N`` (and, for tools without a task config of their own, ``--calib-config``):
-    where int8 builds take their calibration images (mmlow.deploy.quantize)."""
+    """``--calib N``, ``--keep-float [PART ...]`` (and, for tools without a task config of
+    their own, ``--calib-config``): where int8 builds take their calibration images and what
+    they leave in floating point (mmlow.deploy.quantize)."""
     parser.add_argument('--calib', type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
                         help=f'int8: calibrate on this many {what} (default: %(default)s)')
+    parser.add_argument('--keep-float', nargs='*', choices=list(KEEP_FLOAT),
+                        default=list(KEEP_FLOAT), help='int8: parts left in floating point '
+                        '(none: give the option alone; default: %(default)s)')
     if config_option:
         parser.add_argument('--calib-config', default=BACKBONE_CALIBRATION_CONFIG,
                             help='int8: the config whose training images, through its test '

@@ -37,7 +37,8 @@ def prepare_test_config(args: argparse.Namespace) -> Config:
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
     if getattr(args, 'backend', None):
-        evaluate_on_backend(cfg, args.backend, args.precision, getattr(args, 'calib', None))
+        evaluate_on_backend(cfg, args.backend, args.precision, getattr(args, 'calib', None),
+                            getattr(args, 'keep_float', None))
     elif getattr(args, 'precision', None):
         raise ConfigError('--precision needs --backend (e.g. --backend cpu --precision bf16)')
     return cfg

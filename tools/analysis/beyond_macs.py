@@ -44,7 +44,7 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     calibration = None
     if any(precision == 'int8' for _, precision in args.backends):
-        calibration = backbone_calibration(args.calib_config, args.calib)
+        calibration = backbone_calibration(args.calib_config, args.calib, args.keep_float)
     rows = list(tqdm(measure_backbones(args.models, args.sizes, args.backends, args.repeats,
                                        calibration=calibration),
                      total=len(args.models) * len(args.sizes), desc='backbones x sizes'))

@@ -18,7 +18,6 @@ import os.path as osp
 import sys
 
 import mmlow  # noqa: F401
-from mmlow.deploy.quantize import KEEP_FLOAT
 from mmlow.reports.precisions import VARIANTS, precision_metrics, precision_table
 from mmlow.runner import resolve_checkpoint, run_cli
 from mmlow.runner.cli import add_calibration_args, backend_argument
@@ -31,9 +30,6 @@ def main(argv=None):
     parser.add_argument('--variants', nargs='+', type=backend_argument, default=list(VARIANTS),
                         help='NAME/PRECISION each; cpu/fp32 (eager) is always the baseline')
     add_calibration_args(parser)
-    parser.add_argument('--keep-float', nargs='*', choices=list(KEEP_FLOAT),
-                        default=list(KEEP_FLOAT), help='int8: parts left in floating point '
-                        '(none: give the option alone; default: %(default)s)')
     parser.add_argument('--out-dir', default='work_dirs/precision_accuracy')
     args = parser.parse_args(argv)
     if len(args.pairs) % 2:
