@@ -217,9 +217,10 @@ def quantize_onnx(backend: str, onnx_path: str, out_path: str,
                 batch = next(self.batches, None)
                 return batch
 
-        # shape inference and graph optimisation first, as ONNX Runtime's quantizer asks
+        # shape inference and graph optimisation first, as ONNX Runtime's quantizer asks; its
+        # symbolic shape inference gives up on some backbones (EfficientViT-M0's attention)
         prepared = osp.splitext(out_path)[0] + '_prepared.onnx'
-        quant_pre_process(onnx_path, prepared)
+        quant_pre_process(onnx_path, prepared, skip_symbolic_shape=True)
         kept = nodes_kept_float(prepared, keep_float)
         quantize_static(prepared, out_path, Reader(), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8,
