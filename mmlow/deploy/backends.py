@@ -29,7 +29,10 @@ from .quantize import Calibration, quantize_onnx, require_calibration
 
 ONNX_OPSET = 17
 # Largest error allowed against eager fp32, relative to the largest magnitude of each output.
-TOLERANCES = {'fp32': 1e-3, 'tf32': 2e-2, 'fp16': 5e-2, 'bf16': 1e-1, 'int8': 3e-1}
+# int8: the worst single element of a map; a RetinaNet box map reached 0.30 at 800x1333 on
+# upscaled 128 px shapes images (its mAP at the trained size moves by 0.002), while a broken
+# build (layout, calibration) is off by the whole magnitude
+TOLERANCES = {'fp32': 1e-3, 'tf32': 2e-2, 'fp16': 5e-2, 'bf16': 1e-1, 'int8': 5e-1}
 
 
 class OnnxExport(NamedTuple):
