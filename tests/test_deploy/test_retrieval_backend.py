@@ -36,3 +36,19 @@ def test_swap_measurement_takes_retrieval_configs(repo_root):
     for row in rows:
         assert row['fps']['cpu'] > 0 and row['backbone_ms'] > 0
         assert 0 < row['backbone_macs'] <= row['macs']
+
+
+def test_int8_retriever_embeds_on_the_backend_close_to_eager(repo_root):
+    from mmlow.deploy.quantize import Calibration
+    model, scope = model_from_config(f'{repo_root}/configs/retrieval/lowformer_b1_shapes.py')
+    model.set_gallery(torch.nn.functional.normalize(torch.randn(300, 128), dim=1))
+    data = synthetic_batch(scope, (64, 64), 2)
+    inputs = model.data_preprocessor(data, False)['inputs']
+    calibration = Calibration(tuple(inputs[i:i + 1] for i in range(len(inputs))), 'test')
+    expected = model.test_step(data)
+    backend_model = BackendModel(model, 'openvino', 'int8', calibration=calibration)
+    found = backend_model.test_step(data)
+    (build, ) = backend_model.builds.values()
+    assert backend_model.retriever and build.precision == 'int8' and build.max_error > 1e-3
+    for ours, theirs in zip(found, expected):
+        assert (ours.neighbour_scores - theirs.neighbour_scores).abs().max() < 0.1
