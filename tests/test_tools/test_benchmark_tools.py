@@ -217,4 +217,4 @@ def test_benchmark_int8_is_calibrated_on_the_config_and_rated_against_the_int8_p
                            'int8']) == 2
     assert 'give it without --precision' in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        benchmark_main([str(config), '--backends', 'openvino/int8', '--backend', 'cpu'])
+        benchmark_main([str(config), '--backends', 'openvino/int8', '--backend', 'onnxruntime'])
