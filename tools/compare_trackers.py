@@ -29,7 +29,7 @@ def main(argv=None):
         work_dir = args.work_dir or osp.join(
             'work_dirs', osp.splitext(osp.basename(args.config))[0], 'compare')
         _, table = compare_on_synthetic(cfg, resolve_checkpoint(args.checkpoint), work_dir,
-                                        args.backends, args.calib)
+                                        args.backends, args.calib, args.keep_float)
         print(table)
         return 0
     return run_cli(compare)

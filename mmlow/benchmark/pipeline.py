@@ -52,7 +52,7 @@ class Candidate:
         if precision == 'int8':
             cfg = load_config(config_path(config), cfg_options)
             calibration = (
-                tracker_calibration(cfg, model, calibration_images)
+                tracker_calibration(cfg, model, calibration_images, keep_float=keep_float)
                 if hasattr(model, 'search_forward') else
                 calibration_from_config(cfg, model.data_preprocessor, calibration_images,
                                         keep_float=keep_float))

@@ -16,8 +16,9 @@ from mmlow.deploy.loading import DEFAULT_SHAPES, build_model, model_from_config
 from mmlow.config import is_tracking_config, load_config
 from mmlow.deploy.quantize import (DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT,
                                    nodes_kept_float, calibration_from_config)
-from mmlow.deploy.tracking import (export_tracker, export_tracker_onnx, onnx_crop_tracker,
-                                   quantize_tracker_graphs, tracker_calibration)
+from mmlow.deploy.tracking import (export_tracker, export_tracker_onnx,
+                                   quantize_tracker_graphs, tracker_calibration,
+                                   tracker_onnx_error)
 from mmlow.fileio import ATOMIC
 
 TRACKER_TOLERANCE = 1e-4  # absolute, on the score probabilities, offsets and sizes
@@ -52,19 +53,6 @@ def export_config_onnx(config: str, checkpoint: Optional[str], out: str,
             f'  ONNX Runtime vs eager PyTorch: max relative error {forward.max_error:.2e}')
 
 
-def _tracker_int8_error(model, paths, backend: str, calibration) -> float:
-    """Largest absolute difference of the INT8 graphs, chained as the tracker chains them, from
-    eager PyTorch on the first calibration pair (score as probabilities)."""
-    tracker = onnx_crop_tracker(model, *paths, backend, 'int8')
-    template, search = calibration.templates[0], calibration.searches[0]
-    with torch.no_grad():
-        feat = model.template_features(template)
-        score, offset, size = model.search_forward(search, feat)
-    ours = tracker.search_fn(search.numpy(), tracker.template_fn(template.numpy()))
-    return max(float((torch.from_numpy(o) - e).abs().max())
-               for o, e in zip(ours, (score.sigmoid(), offset, size)))
-
-
 def quantize_config(config: str, checkpoint: Optional[str], backend: str, out_dir: str,
                     num_images: int = DEFAULT_CALIBRATION_IMAGES,
                     shape: Optional[Sequence[int]] = None,
@@ -80,10 +68,11 @@ def quantize_config(config: str, checkpoint: Optional[str], backend: str, out_di
     info = dict(config=config, checkpoint=checkpoint, backend=backend, precision='int8')
     if is_tracking_config(cfg):
         model = build_model(cfg, checkpoint)
-        calibration = tracker_calibration(cfg, model, num_images)
+        calibration = tracker_calibration(cfg, model, num_images, keep_float=keep_float)
         paths = quantize_tracker_graphs(model, *export_tracker_onnx(model, out_dir), backend,
                                         calibration, out_dir)
-        error = _tracker_int8_error(model, paths, backend, calibration)
+        error = tracker_onnx_error(model, *paths, backend=backend, precision='int8',
+                                   crops=(calibration.templates[0], calibration.searches[0]))
         info.update(files=[osp.basename(p) for p in paths], calibration=calibration.source,
                     max_abs_error=error)
         lines = [f'wrote {paths[0]} and {paths[1]} (INT8 template and search graphs for '

@@ -6,7 +6,7 @@ import os
 import os.path as osp
 import random
 from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ from mmlow.config import config_scope
 from mmlow.models.tracking import CropTracker, SearchBranch, TemplateBranch
 from .backends import build_backend
 from .loading import build_model
-from .quantize import (DEFAULT_CALIBRATION_IMAGES, Calibration, quantize_onnx,
+from .quantize import (DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT, Calibration, quantize_onnx,
                        require_calibration)
 
 
@@ -42,14 +42,16 @@ class TrackerCalibration:
     templates: Tuple[torch.Tensor, ...]
     searches: Tuple[torch.Tensor, ...]
     source: str
+    keep_float: Tuple[str, ...] = KEEP_FLOAT  # parts left in floating point (KEEP_FLOAT)
 
     def branch(self, which: str) -> Calibration:
-        return Calibration(getattr(self, which), f'{which} crops of {self.source}')
+        return Calibration(getattr(self, which), f'{which} crops of {self.source}',
+                           self.keep_float)
 
 
 def tracker_calibration(cfg: Config, model: nn.Module,
-                        num_pairs: int = DEFAULT_CALIBRATION_IMAGES,
-                        seed: int = 0) -> TrackerCalibration:
+                        num_pairs: int = DEFAULT_CALIBRATION_IMAGES, seed: int = 0,
+                        keep_float: Sequence[str] = KEEP_FLOAT) -> TrackerCalibration:
     """``num_pairs`` (template, search) pairs of the config's training pairs, cropped as the
     tracker crops at test time: the photometric and flip augmentations off, the search
     region's centre and scale jitter kept (at test time the target has moved from the
@@ -68,7 +70,8 @@ def tracker_calibration(cfg: Config, model: nn.Module,
     return TrackerCalibration(
         tuple(pair['template'][None].float() for pair in pairs),
         tuple(pair['search'][None].float() for pair in pairs),
-        f'{len(pairs)} training pairs of {osp.basename(cfg.filename or "")}')
+        f'{len(pairs)} training pairs of {osp.basename(cfg.filename or "")}',
+        tuple(keep_float))
 
 
 def build_tracker_steps(model: nn.Module, backend: str, precision: Optional[str] = None,
@@ -123,20 +126,23 @@ def export_tracker_onnx(model, out_dir: str, opset: int = 17) -> Tuple[str, str]
 
 
 @torch.no_grad()
-def tracker_onnx_error(model, template_path: str, search_path: str, seed: int = 0) -> float:
-    """Largest absolute difference between the two ONNX Runtime graphs, chained as the
-    tracker chains them, and eager PyTorch on random crops (score as probabilities)."""
-    import onnxruntime as ort
-    gen = torch.Generator().manual_seed(seed)
-    template = torch.rand(1, 3, model.template_size, model.template_size, generator=gen) * 255
-    search = torch.rand(1, 3, model.search_size, model.search_size, generator=gen) * 255
+def tracker_onnx_error(model, template_path: str, search_path: str, seed: int = 0,
+                       backend: str = 'onnxruntime', precision: str = 'fp32',
+                       crops: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> float:
+    """Largest absolute difference between the two graphs on ``backend``, chained as the
+    tracker chains them, and eager PyTorch on ``crops`` (template, search; random ones from
+    ``seed`` when not given), the score as probabilities."""
+    if crops is None:
+        gen = torch.Generator().manual_seed(seed)
+        crops = (torch.rand(1, 3, model.template_size, model.template_size, generator=gen) * 255,
+                 torch.rand(1, 3, model.search_size, model.search_size, generator=gen) * 255)
+    template, search = crops
     feat = model.template_features(template)
     score, offset, size = model.search_forward(search, feat)
-    sessions = [ort.InferenceSession(path, providers=['CPUExecutionProvider'])
-                for path in (template_path, search_path)]
-    onnx_feat = sessions[0].run(None, {'template': template.numpy()})[0]
-    outputs = sessions[1].run(None, {'search': search.numpy(), 'template_feat': onnx_feat})
-    pairs = [(onnx_feat, feat)] + list(zip(outputs, (score.sigmoid(), offset, size)))
+    graph_feat = _graph_runner(backend, template_path, precision)({'template': template.numpy()})[0]
+    outputs = _graph_runner(backend, search_path, precision)(
+        {'search': search.numpy(), 'template_feat': graph_feat})
+    pairs = [(graph_feat, feat)] + list(zip(outputs, (score.sigmoid(), offset, size)))
     return max(float(np.abs(ours - eager.numpy()).max()) for ours, eager in pairs)
 
 
@@ -187,9 +193,9 @@ def quantize_tracker_graphs(model, template_path: str, search_path: str, backend
     search_feeds = [{'search': s.numpy(), 'template_feat': f}
                     for s, f in zip(calibration.searches, feats)]
     return (quantize_onnx(backend, template_path, osp.join(out_dir, 'template_branch_int8.onnx'),
-                          template_feeds),
+                          template_feeds, calibration.keep_float),
             quantize_onnx(backend, search_path, osp.join(out_dir, 'search_branch_int8.onnx'),
-                          search_feeds))
+                          search_feeds, calibration.keep_float))
 
 
 def onnx_crop_tracker(model, template_path: str, search_path: str,

@@ -14,7 +14,7 @@ from mmengine.registry import DATASETS
 
 from mmlow.config import config_scope, is_tracking_config, load_config
 from mmlow.deploy.loading import build_model
-from mmlow.deploy.quantize import KEEP_FLOAT
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT
 from mmlow.deploy.tracking import (export_tracker_onnx, onnx_crop_tracker,
                                    quantize_tracker_graphs, tracker_calibration)
 from mmlow.models.tracking import CropTracker
@@ -29,7 +29,8 @@ METRICS = {'mmdet': ('coco/bbox_mAP', 'coco/segm_mAP'), 'mmseg': ('mIoU', ),
 
 
 def _tracking_metrics(cfg, checkpoint: str, work_dir: str,
-                      variants: Sequence[Tuple[str, str]], calibration_pairs: int) -> Dict:
+                      variants: Sequence[Tuple[str, str]], calibration_pairs: int,
+                      keep_float: Sequence[str]) -> Dict:
     model = build_model(cfg, checkpoint)
     reader = DATASETS.build(dict(cfg.tracking_test.reader))
     graphs = osp.join(work_dir, 'graphs')
@@ -40,7 +41,8 @@ def _tracking_metrics(cfg, checkpoint: str, work_dir: str,
         if backend == 'cpu' and precision == 'fp32':
             tracker = CropTracker.from_model(model)
         elif precision == 'int8':
-            calibration = calibration or tracker_calibration(cfg, model, calibration_pairs)
+            calibration = calibration or tracker_calibration(
+                cfg, model, calibration_pairs, keep_float=keep_float)
             tracker = onnx_crop_tracker(model, *quantize_tracker_graphs(
                 model, *paths, backend, calibration, graphs), backend, precision)
         else:
@@ -63,7 +65,7 @@ def precision_metrics(config: str, checkpoint: str, work_dir: str,
     cfg = load_config(config)
     if is_tracking_config(cfg):
         return _tracking_metrics(cfg, checkpoint, work_dir, variants,
-                                 calibration_images or 300)
+                                 calibration_images or DEFAULT_CALIBRATION_IMAGES, keep_float)
     keys = METRICS[config_scope(cfg)]
     results = {}
     for backend, precision in variants:

@@ -12,7 +12,7 @@ from mmlow.benchmark.tracking import benchmark_tracker
 from mmlow.deploy import BackendUnavailableError, available_backends
 from mmlow.deploy.backends import parse_variant
 from mmlow.deploy.loading import build_model
-from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES
+from mmlow.deploy.quantize import DEFAULT_CALIBRATION_IMAGES, KEEP_FLOAT
 from mmlow.deploy.tracking import (TrackerCalibration, export_tracker_onnx, onnx_crop_tracker,
                                    quantize_tracker_graphs, tracker_calibration)
 from mmlow.evaluation.tracking import format_table
@@ -48,8 +48,8 @@ def backend_speed_table(model, backends: Sequence[str] = CPU_BACKENDS,
 
 def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str,
                          backends: Sequence[str] = CPU_BACKENDS,
-                         calibration_pairs: int = DEFAULT_CALIBRATION_IMAGES
-                         ) -> Tuple[Dict, str]:
+                         calibration_pairs: int = DEFAULT_CALIBRATION_IMAGES,
+                         keep_float: Sequence[str] = KEEP_FLOAT) -> Tuple[Dict, str]:
     """Our tracker (eager, ONNX Runtime, and INT8 on each ``backends`` item NAME/int8), a
     never-moving box and NCC template matching on the config's held-out sequences: one table
     of AO / SR0.50 / SR0.75, FPS as GOT-10k defines it (mean of per-frame 1/t) and the median
@@ -67,7 +67,7 @@ def compare_on_synthetic(cfg: Config, checkpoint: str, work_dir: str,
                      if precision == 'int8']
     calibration = None
     if int8_backends:
-        calibration = tracker_calibration(cfg, model, calibration_pairs)
+        calibration = tracker_calibration(cfg, model, calibration_pairs, keep_float=keep_float)
     for backend in int8_backends:
         paths = quantize_tracker_graphs(model, *onnx_paths, backend, calibration, onnx_dir)
         trackers[f'one-stream tracker ({backend} int8)'] = (
